@@ -1,0 +1,178 @@
+import { InvalidDefinitionError } from './errors.js'
+
+export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
+const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])
+
+/** The schemas of a callback or webhook operation, as in a Fastify route's `schema`. */
+export interface OperationSchema {
+  body?: unknown
+  headers?: unknown
+  querystring?: unknown
+  params?: unknown
+  response?: Readonly<Record<string | number, unknown>>
+  /** Media types of the body (default `application/json`), as @fastify/swagger reads them for routes. */
+  consumes?: readonly string[]
+  /** Media types of the responses (default `application/json`). */
+  produces?: readonly string[]
+}
+
+export interface OperationOptions<S extends OperationSchema = OperationSchema> {
+  summary?: string
+  description?: string
+  operationId?: string
+  tags?: readonly string[]
+  deprecated?: boolean
+  schema?: S
+}
+
+interface OperationFields<S extends OperationSchema> {
+  readonly method: HttpMethod
+  readonly summary?: string | undefined
+  readonly description?: string | undefined
+  readonly operationId?: string | undefined
+  readonly tags?: readonly string[] | undefined
+  readonly deprecated?: boolean | undefined
+  readonly schema: S
+}
+
+export interface CallbackDefinition<S extends OperationSchema = OperationSchema> extends OperationFields<S> {
+  readonly kind: 'callback'
+  /** The key under the operation's `callbacks`; a record given to `schema.callbacks` can name it instead. */
+  readonly name: string | undefined
+  /** The callback's URL: a runtime-expression key, FastAPI's shorthand accepted. */
+  readonly url: string
+}
+
+export interface WebhookDefinition<S extends OperationSchema = OperationSchema> extends OperationFields<S> {
+  readonly kind: 'webhook'
+  readonly name: string
+}
+
+export type OperationDefinition = CallbackDefinition | WebhookDefinition
+
+// Symbol.for, so definitions made by the ESM and the CJS build of this package are recognised alike
+const kDefinition = Symbol.for('fastify-openapi-callbacks.definition')
+
+export function isDefinition (value: unknown): value is OperationDefinition {
+  return typeof value === 'object' && value !== null && kDefinition in value
+}
+
+const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'schema'])
+const SCHEMA_KEYS = new Set(['body', 'headers', 'querystring', 'params', 'response', 'consumes', 'produces'])
+const SCHEMA_KEY_HINTS: Record<string, string> = {
+  responses: 'response',
+  query: 'querystring',
+  header: 'headers',
+  requestBody: 'body',
+  parameters: 'querystring, params or headers'
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Checks every option once, where the definition is made, so later stages can trust it. */
+function checkOptions (label: string, options: Record<string, unknown>, extraKeys: readonly string[]): void {
+  const fail = (fault: string): never => { throw new InvalidDefinitionError(label, fault) }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key)) fail(`unknown option "${key}"`)
+  }
+  for (const key of ['summary', 'description', 'operationId'] as const) {
+    const value = options[key]
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(`${key} must be a non-empty string`)
+  }
+  const { tags, deprecated, schema } = options
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every(tag => typeof tag === 'string' && tag !== ''))) {
+    fail('tags must be an array of non-empty strings')
+  }
+  if (deprecated !== undefined && typeof deprecated !== 'boolean') fail('deprecated must be a boolean')
+  if (schema === undefined) return
+  if (!isPlainObject(schema)) return fail('schema must be an object like a Fastify route schema')
+  for (const key of Object.keys(schema)) {
+    if (SCHEMA_KEYS.has(key)) continue
+    const hint = SCHEMA_KEY_HINTS[key]
+    fail(`schema.${key} is not a route schema key${hint === undefined ? '' : `: did you mean schema.${hint}?`}`)
+  }
+  for (const key of ['body', 'headers', 'querystring', 'params'] as const) {
+    if (schema[key] !== undefined && !isPlainObject(schema[key])) fail(`schema.${key} must be a JSON Schema object`)
+  }
+  for (const key of ['headers', 'querystring', 'params'] as const) {
+    const parameters = schema[key] as Record<string, unknown> | undefined
+    if (parameters !== undefined && parameters.$ref === undefined && parameters.type !== 'object') {
+      fail(`schema.${key} must be an object schema whose properties are the parameters`)
+    }
+  }
+  const { response } = schema
+  if (response !== undefined) {
+    if (!isPlainObject(response)) return fail('schema.response must map status codes to schemas')
+    for (const [code, value] of Object.entries(response)) {
+      if (!/^([1-5](\d\d|XX|xx)|default)$/.test(code)) fail(`schema.response has an invalid status code "${code}"`)
+      if (!isPlainObject(value)) fail(`schema.response.${code} must be a JSON Schema object`)
+    }
+  }
+  for (const key of ['consumes', 'produces'] as const) {
+    const value = schema[key]
+    if (value !== undefined && (!Array.isArray(value) || value.length === 0 || !value.every(type => typeof type === 'string' && type.includes('/')))) {
+      fail(`schema.${key} must be a non-empty array of media types`)
+    }
+  }
+}
+
+function checkMethod (label: string, method: unknown): HttpMethod {
+  const upper = typeof method === 'string' ? method.toUpperCase() : ''
+  if (!HTTP_METHODS.has(upper)) {
+    throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${[...HTTP_METHODS].join(', ')}`)
+  }
+  return upper as HttpMethod
+}
+
+function operationFields<S extends OperationSchema> (method: HttpMethod, options: OperationOptions<S>): OperationFields<S> {
+  return {
+    method,
+    summary: options.summary,
+    description: options.description,
+    operationId: options.operationId,
+    tags: options.tags === undefined ? undefined : Object.freeze([...options.tags]),
+    deprecated: options.deprecated,
+    schema: Object.freeze({ ...options.schema }) as S
+  }
+}
+
+export interface CallbackOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {
+  /** The key under the operation's `callbacks`: FastAPI's route name. */
+  name?: string
+}
+
+export function defineCallback<S extends OperationSchema> (method: unknown, url: unknown, options: CallbackOptions<S> = {}): CallbackDefinition<S> {
+  const label = `callback ${String(method)} ${String(url)}${options.name === undefined ? '' : ` ("${options.name}")`}`
+  if (!isPlainObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
+  const checkedMethod = checkMethod(label, method)
+  if (typeof url !== 'string' || url.trim() === '') throw new InvalidDefinitionError(label, 'the url must be a non-empty runtime-expression key such as "{$request.query.callback_url}/events"')
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
+    throw new InvalidDefinitionError(label, 'name must be a non-empty string')
+  }
+  checkOptions(label, options, [])
+  return Object.freeze({
+    kind: 'callback',
+    name: options.name,
+    url,
+    ...operationFields<S>(checkedMethod, options),
+    [kDefinition]: true
+  })
+}
+
+export interface WebhookOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {}
+
+export function defineWebhook<S extends OperationSchema> (method: unknown, name: unknown, options: WebhookOptions<S> = {}): WebhookDefinition<S> {
+  const label = `webhook ${String(method)} ${JSON.stringify(name)}`
+  if (!isPlainObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
+  const checkedMethod = checkMethod(label, method)
+  if (typeof name !== 'string' || name.trim() === '') throw new InvalidDefinitionError(label, 'a webhook needs a non-empty name, its key under `webhooks`')
+  checkOptions(label, options, [])
+  return Object.freeze({
+    kind: 'webhook',
+    name,
+    ...operationFields<S>(checkedMethod, options),
+    [kDefinition]: true
+  })
+}

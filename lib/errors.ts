@@ -1,0 +1,97 @@
+import createError from '@fastify/error'
+
+// Stable codes: users match on `err.code`, so a code never changes meaning.
+// Startup errors carry 500: they stop the server, they never reach a client.
+
+// Definitions (callbacks and webhooks)
+export const InvalidDefinitionError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+  '%s: %s',
+  500
+)
+export const DuplicateDefinitionError = createError(
+  'FST_OPENAPI_CALLBACKS_DUPLICATE',
+  '%s: %s',
+  500
+)
+export const UnprocessedRouteError = createError(
+  'FST_OPENAPI_CALLBACKS_UNPROCESSED_ROUTE',
+  '%s declares callbacks that fastify-openapi-callbacks did not process. %s',
+  500
+)
+export const SwaggerDecoratorError = createError(
+  'FST_OPENAPI_CALLBACKS_NO_SWAGGER_DECORATOR',
+  '%s',
+  500
+)
+
+// Runtime expressions: where (route and callback), the expression, the position, the fault
+export const ExpressionSyntaxError = createError(
+  'FST_OPENAPI_CALLBACKS_EXPRESSION_SYNTAX',
+  '%s: invalid runtime expression in "%s" at position %d: %s',
+  500
+)
+export const UndeclaredExpressionError = createError(
+  'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+  '%s: runtime expression "%s" at position %d %s',
+  500
+)
+
+// Signing: secrets and signing input are the app's configuration (500); verification failures answer the sender (401)
+export const InvalidSecretError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_SECRET',
+  'Invalid webhook secret: %s. Use "whsec_" followed by the padded base64 of a random 24 to 64-byte key',
+  500
+)
+export const InvalidSigningInputError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_SIGNING_INPUT',
+  'Cannot sign the webhook: %s',
+  500
+)
+export const WebhookHeaderMissingError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_HEADER_MISSING',
+  'Missing "%s" header: a Standard Webhooks request carries webhook-id, webhook-timestamp and webhook-signature',
+  401
+)
+export const WebhookHeaderInvalidError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_HEADER_INVALID',
+  'Invalid "%s" header: %s',
+  401
+)
+export const WebhookTimestampError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE',
+  'The webhook-timestamp is %d seconds in the %s, beyond the tolerance of %d seconds: a replay, or a clock out of sync',
+  401
+)
+export const WebhookSignatureMalformedError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_SIGNATURE_MALFORMED',
+  'Malformed webhook-signature entry "%s": %s',
+  401
+)
+export const WebhookSignatureUnsupportedError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_SIGNATURE_UNSUPPORTED',
+  'The webhook-signature header has no v1 (HMAC-SHA256) signature, only %s: ask the sender to sign with a shared whsec_ secret',
+  401
+)
+export const WebhookSignatureMismatchError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_SIGNATURE_MISMATCH',
+  'No v1 signature matches the body with any configured secret: the body was altered, or the sender uses another secret',
+  401
+)
+
+// Address policy
+export const InvalidUrlError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_URL',
+  'Invalid callback URL: %s',
+  400
+)
+export const ForbiddenAddressError = createError(
+  'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS',
+  'Callback host %s resolves to %s, which is %s: only public unicast addresses are allowed; add the host or address to `allow` to trust it',
+  400
+)
+export const InvalidAddressPolicyError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_ADDRESS_POLICY',
+  'Invalid address policy: %s',
+  500
+)

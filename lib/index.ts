@@ -1,0 +1,72 @@
+import fp from 'fastify-plugin'
+import type { FastifyPluginAsync } from 'fastify'
+import type { CallbackDefinition } from './definition.js'
+import { claimOperationId, processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
+import type { CallbackRegistry } from './route-callbacks.js'
+import { completeSwaggerDecorator } from './swagger-document.js'
+
+export interface FastifyOpenapiCallbacksOptions {
+  /** The `decorator` name(s) given to @fastify/swagger, when not the default `swagger`. */
+  decorator?: string | readonly string[]
+}
+
+/** What a route schema's `callbacks` accepts. */
+export type RouteCallbacksOption =
+  | readonly CallbackDefinition[]
+  | CallbackDefinition
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** Callbacks of this operation: `router.routes`, one definition, a record of them, or a raw OpenAPI callbacks map. */
+    callbacks?: RouteCallbacksOption
+  }
+}
+
+const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
+  const registry: CallbackRegistry = { operationIds: new Map(), carried: new Map() }
+  let warnedUnsupported = false
+  const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
+  const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
+    registry,
+    extend: () => {},
+    unsupported: () => {
+      if (warnedUnsupported || registry.carried.size === 0) return
+      warnedUnsupported = true
+      fastify.log.warn('fastify-openapi-callbacks: Swagger 2.0 cannot express callbacks, so they are left out of this document. Set @fastify/swagger\'s `openapi` option to document them.')
+    }
+  }))
+
+  fastify.addHook('onRoute', function (routeOptions) {
+    const { schema } = routeOptions
+    if (schema === undefined) return
+    const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
+    if (typeof schema.operationId === 'string' && schema.hide !== true) {
+      claimOperationId(registry, `${schema.operationId}${method === 'HEAD' ? '-head' : ''}`, `route ${method} ${routeOptions.url}`)
+    }
+    if (schema.callbacks === undefined) return
+    const { native } = processRouteCallbacks(
+      { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
+      registry,
+      sharedSchemaResolver(id => this.getSchema(id))
+    )
+    // a copy: one schema object may serve several routes
+    routeOptions.schema = { ...schema, callbacks: native as unknown as RouteCallbacksOption }
+  })
+
+  // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
+  fastify.addHook('onReady', async function () {
+    for (const document of documents) document()
+  })
+}
+
+export const fastifyOpenapiCallbacks = fp(openapiCallbacks, {
+  fastify: '5.x',
+  name: 'fastify-openapi-callbacks',
+  dependencies: ['@fastify/swagger']
+})
+
+export default fastifyOpenapiCallbacks
+export { callbackRouter } from './callback-router.js'
+export type { CallbackRouter, CallbackRouteOptions } from './callback-router.js'
+export type { CallbackDefinition, CallbackOptions, HttpMethod, OperationOptions, OperationSchema, WebhookDefinition } from './definition.js'

@@ -1,0 +1,151 @@
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import {
+  InvalidSecretError,
+  InvalidSigningInputError,
+  WebhookHeaderInvalidError,
+  WebhookHeaderMissingError,
+  WebhookSignatureMalformedError,
+  WebhookSignatureMismatchError,
+  WebhookSignatureUnsupportedError,
+  WebhookTimestampError
+} from './errors.js'
+
+// Standard Webhooks 1.0: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+
+// A type, not an interface, so that it passes where headers are a Record (verifyWebhook, undici)
+export type SignedHeaders = {
+  'webhook-id': string
+  'webhook-timestamp': string
+  'webhook-signature': string
+}
+
+export interface VerifyOptions {
+  /** Accepted clock difference, in seconds, both ways. Default 300 (5 minutes, as the standard advises). */
+  toleranceSeconds?: number
+  /** The current time in Unix seconds. Default: the system clock. */
+  now?: number
+}
+
+const SECRET_PREFIX = 'whsec_'
+const MIN_KEY_BYTES = 24
+const MAX_KEY_BYTES = 64
+const SIGNATURE_BYTES = 32
+const DEFAULT_TOLERANCE_SECONDS = 5 * 60
+const HEADER_NAMES = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const
+
+/** A fresh message id, stable across the delivery attempts of one message (the receiver's idempotency key). */
+export function newMessageId (): string {
+  return `msg_${randomUUID()}`
+}
+
+/** Decodes a `whsec_<base64>` secret into its key. The error never quotes the secret. */
+export function parseSecret (secret: string): Buffer {
+  if (typeof secret !== 'string' || !secret.startsWith(SECRET_PREFIX)) {
+    throw new InvalidSecretError(`it is not a string starting with "${SECRET_PREFIX}"`)
+  }
+  const encoded = secret.slice(SECRET_PREFIX.length)
+  const key = Buffer.from(encoded, 'base64')
+  // Buffer.from skips what is not base64: only a canonical encoding survives the round trip
+  if (key.toString('base64') !== encoded) {
+    throw new InvalidSecretError(`the text after "${SECRET_PREFIX}" is not padded base64`)
+  }
+  if (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
+    throw new InvalidSecretError(`the key is ${key.length} bytes long`)
+  }
+  return key
+}
+
+/** Signs one attempt. Several secrets (during a key rotation) give several space-separated `v1,` entries. */
+export function signWebhook (secrets: readonly Buffer[], id: string, timestamp: number, body: string | Buffer): SignedHeaders {
+  assertSecrets(secrets)
+  // The standard forbids "." in the id: it separates the signed parts
+  if (id === '' || id.includes('.')) {
+    throw new InvalidSigningInputError(`the message id "${id}" must be non-empty and free of "."`)
+  }
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new InvalidSigningInputError(`the timestamp ${timestamp} is not a whole number of Unix seconds`)
+  }
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': secrets.map((key) => `v1,${hmac(key, id, String(timestamp), body).toString('base64')}`).join(' ')
+  }
+}
+
+/**
+ * Verifies a request's Standard Webhooks headers (names in lower case, as in Node's request.headers) against its raw
+ * body. Accepts when any v1 entry matches any secret; entries of other versions (such as v1a) are skipped.
+ */
+export function verifyWebhook (
+  secrets: readonly Buffer[],
+  headers: Record<string, string | string[] | undefined>,
+  body: string | Buffer,
+  options: VerifyOptions = {}
+): void {
+  assertSecrets(secrets)
+  const [id, timestamp, signature] = HEADER_NAMES.map((name) => headerValue(headers, name)) as [string, string, string]
+
+  if (!/^\d+$/.test(timestamp)) {
+    throw new WebhookHeaderInvalidError('webhook-timestamp', `"${timestamp}" is not an integer number of Unix seconds`)
+  }
+  const { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now = Math.floor(Date.now() / 1000) } = options
+  const skew = Number(timestamp) - now
+  if (Math.abs(skew) > toleranceSeconds) {
+    throw new WebhookTimestampError(Math.abs(skew), skew < 0 ? 'past' : 'future', toleranceSeconds)
+  }
+
+  const candidates = v1Signatures(signature)
+  const expected = secrets.map((key) => hmac(key, id, timestamp, body))
+  const matches = candidates.some((candidate) => expected.some((digest) => timingSafeEqual(candidate, digest)))
+  if (!matches) {
+    throw new WebhookSignatureMismatchError()
+  }
+}
+
+function hmac (key: Buffer, id: string, timestamp: string, body: string | Buffer): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest()
+}
+
+function assertSecrets (secrets: readonly Buffer[]): void {
+  if (secrets.length === 0) {
+    throw new InvalidSecretError('none was given')
+  }
+}
+
+function headerValue (headers: Record<string, string | string[] | undefined>, name: string): string {
+  const value = headers[name]
+  if (value === undefined || value === '') {
+    throw new WebhookHeaderMissingError(name)
+  }
+  if (Array.isArray(value)) {
+    throw new WebhookHeaderInvalidError(name, `it was given ${value.length} times`)
+  }
+  return value
+}
+
+/** The decoded v1 entries of a webhook-signature header. */
+function v1Signatures (header: string): Buffer[] {
+  const signatures: Buffer[] = []
+  const otherVersions: string[] = []
+  for (const entry of header.split(/ +/)) {
+    const comma = entry.indexOf(',')
+    if (comma < 1) {
+      throw new WebhookSignatureMalformedError(entry, 'expected "<version>,<base64 signature>"')
+    }
+    const version = entry.slice(0, comma)
+    if (version !== 'v1') {
+      otherVersions.push(version)
+      continue
+    }
+    const encoded = entry.slice(comma + 1)
+    const signature = Buffer.from(encoded, 'base64')
+    if (signature.length !== SIGNATURE_BYTES || signature.toString('base64') !== encoded) {
+      throw new WebhookSignatureMalformedError(entry, `a v1 signature is the padded base64 of ${SIGNATURE_BYTES} bytes`)
+    }
+    signatures.push(signature)
+  }
+  if (signatures.length === 0) {
+    throw new WebhookSignatureUnsupportedError(otherVersions.join(', '))
+  }
+  return signatures
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify'
+import { stringify } from 'yaml'
+import { SwaggerDecoratorError, UnprocessedRouteError } from './errors.js'
+import { CARRIER, assembleOperation, carrierId } from './openapi-operation.js'
+import type { NativeOperation } from './openapi-operation.js'
+import type { CallbackRegistry } from './route-callbacks.js'
+
+type Json = Record<string, unknown>
+type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
+
+const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
+
+function isObject (value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export interface DocumentHooks {
+  registry: CallbackRegistry
+  /** Adds what the plugin puts beside the paths (webhooks) to a 3.x document. */
+  extend: (document: Json) => void
+  /** Called once per document that cannot express callbacks (Swagger 2.0). */
+  unsupported: (document: Json) => void
+}
+
+/**
+ * The document comes out of @fastify/swagger's decorator, so that is where it is completed: every
+ * caller (app.swagger(), YAML, @fastify/swagger-ui's /json and /yaml) gets the same complete operations.
+ * The user's `transform` and `transformObject` still run inside @fastify/swagger, before this step.
+ */
+export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: string, hooks: DocumentHooks): SwaggerFunction {
+  const instance = fastify as unknown as Record<string, unknown>
+  const original = instance[decorator]
+  if (typeof original !== 'function') {
+    throw new SwaggerDecoratorError(`@fastify/swagger's decorator "${decorator}" was not found: register @fastify/swagger before this plugin, and give this plugin the same \`decorator\` option you gave @fastify/swagger`)
+  }
+  const completed = new WeakSet<object>()
+  const yamlOf = new WeakMap<object, string>()
+  const swagger: SwaggerFunction = function (this: unknown, options) {
+    const document = (original as SwaggerFunction).call(this) as Json
+    if (!completed.has(document)) {
+      completeDocument(document, hooks)
+      completed.add(document)
+    }
+    if (options?.yaml !== true) return document
+    let yaml = yamlOf.get(document)
+    if (yaml === undefined) {
+      // the same options @fastify/swagger stringifies with
+      yaml = stringify(document, { strict: false })
+      yamlOf.set(document, yaml)
+    }
+    return yaml
+  }
+  instance[decorator] = swagger
+  return swagger
+}
+
+function completeDocument (document: Json, hooks: DocumentHooks): void {
+  if (typeof document.openapi !== 'string') {
+    hooks.unsupported(document)
+    return
+  }
+  const openapi30 = document.openapi.startsWith('3.0')
+  for (const [path, pathItem] of Object.entries(isObject(document.paths) ? document.paths : {})) {
+    for (const method of OPERATION_METHODS) {
+      const operation = (pathItem as Json)[method]
+      if (isObject(operation) && isObject(operation.callbacks)) {
+        completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+      }
+    }
+  }
+  hooks.extend(document)
+}
+
+function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): void {
+  for (const pathItems of Object.values(callbacks)) {
+    for (const pathItem of Object.values(pathItems as Json)) {
+      for (const [method, operation] of Object.entries(pathItem as Json)) {
+        const carried = registry.carried.get(carrierId(operation) ?? '')
+        if (carried === undefined) {
+          throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
+        }
+        const native = operation as NativeOperation
+        if (carried.kind === 'definition') {
+          (pathItem as Json)[method] = assembleOperation(carried.skeleton, native, openapi30)
+          continue
+        }
+        const { [CARRIER]: _carrier, ...responses } = native.responses
+        ;(pathItem as Json)[method] = {
+          ...carried.fields,
+          ...operation as Json,
+          responses: carried.defaultResponses ? { '2XX': { description: 'Default Response' } } : responses
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import Fastify from 'fastify'
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
+import openapiCallbacks from '../lib/index.js'
+import type { FastifyOpenapiCallbacksOptions } from '../lib/index.js'
+
+export type Json = Record<string, any>
+
+/** An app with @fastify/swagger and the plugin registered, in that order. */
+export async function appWith (
+  { swaggerOptions = {}, pluginOptions = {}, openapi = '3.0.3', serverOptions = {} }: {
+    swaggerOptions?: Partial<FastifyDynamicSwaggerOptions>
+    pluginOptions?: FastifyOpenapiCallbacksOptions
+    openapi?: string
+    serverOptions?: FastifyServerOptions
+  } = {}
+): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions)
+  await app.register(swagger, { openapi: { openapi, info: { title: 'Test', version: '1.0.0' } }, ...swaggerOptions })
+  await app.register(openapiCallbacks, pluginOptions)
+  return app
+}
+
+/** Validates a document against the official OpenAPI schema of its version, and checks that no `$ref` dangles. */
+export async function validationErrors (document: Json): Promise<unknown[]> {
+  const { Validator } = await import('@seriousme/openapi-schema-validator')
+  const validator = new Validator()
+  const result = await validator.validate(structuredClone(document))
+  const errors: unknown[] = result.valid ? [] : [result.errors]
+  for (const ref of collectRefs(document)) {
+    if (!ref.startsWith('#/') || resolvePointer(document, ref.slice(1)) === undefined) errors.push(`dangling $ref ${ref}`)
+  }
+  return errors
+}
+
+export function collectRefs (value: unknown, refs: string[] = []): string[] {
+  if (Array.isArray(value)) {
+    for (const item of value) collectRefs(item, refs)
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key === '$ref' && typeof item === 'string') refs.push(item)
+      else collectRefs(item, refs)
+    }
+  }
+  return refs
+}
+
+function resolvePointer (document: unknown, pointer: string): unknown {
+  let node = document
+  for (const token of pointer.split('/').slice(1)) {
+    const key = decodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~')
+    node = typeof node === 'object' && node !== null ? (node as Json)[key] : undefined
+  }
+  return node
+}
