@@ -1,10 +1,7 @@
 // FastAPI's "OpenAPI Callbacks" tutorial, ported: an invoice API that calls its users back.
-import Fastify from 'fastify'
-import type { FastifyServerOptions } from 'fastify'
-import swagger from '@fastify/swagger'
-import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import openapiCallbacks, { callbackRouter } from '../lib/index.js'
+import { callbackRouter } from '../lib/index.js'
 
 export const Invoice = Type.Object({
   id: Type.String(),
@@ -32,24 +29,11 @@ export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/
   }
 })
 
-export interface InvoiceAppOptions extends FastifyServerOptions {
-  /** The OpenAPI version of the document: '3.0.3' (the default) or '3.1.0'. */
-  openapi?: string
-}
-
-export async function buildInvoiceApp ({ openapi = '3.0.3', ...serverOptions }: InvoiceAppOptions = {}) {
-  const app = Fastify(serverOptions)
+/** `POST /invoices/`, whose callback is documented by `invoicesCallbackRouter`. */
+export async function invoiceRoutes (app: FastifyInstance): Promise<void> {
   app.addSchema(Invoice)
   app.addSchema(InvoiceEvent)
   app.addSchema(InvoiceEventReceived)
-
-  await app.register(swagger, {
-    openapi: { openapi, info: { title: 'Invoices', version: '1.0.0' } },
-    // components named after the schemas' $id, as FastAPI names them after the models
-    refResolver: { buildLocalReference: (json) => json.$id as string }
-  })
-  await app.register(openapiCallbacks)
-  await app.register(swaggerUi, { routePrefix: '/docs' })
 
   app.post('/invoices/', {
     schema: {
@@ -74,6 +58,4 @@ export async function buildInvoiceApp ({ openapi = '3.0.3', ...serverOptions }: 
     // Send the invoice, collect the money, send the notification (the callback)
     return { msg: 'Invoice received' }
   })
-
-  return app
 }

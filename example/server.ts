@@ -1,8 +1,8 @@
-import { buildInvoiceApp } from './invoices.js'
+import { buildApp } from './app.js'
 
 async function start (): Promise<void> {
   const port = Number(process.env.PORT ?? 3000)
-  const app = await buildInvoiceApp({ logger: true })
+  const app = await buildApp({ logger: true })
   await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
   app.log.info(`Swagger UI: http://127.0.0.1:${port}/docs`)
 }

@@ -26,12 +26,12 @@ export const SwaggerDecoratorError = createError(
 )
 
 // Runtime expressions: where (route and callback), the expression, the position, the fault
-export const ExpressionSyntaxError = createError(
+export const ExpressionSyntaxError = createError<'FST_OPENAPI_CALLBACKS_EXPRESSION_SYNTAX', 500, [string, string, number, string]>(
   'FST_OPENAPI_CALLBACKS_EXPRESSION_SYNTAX',
   '%s: invalid runtime expression in "%s" at position %d: %s',
   500
 )
-export const UndeclaredExpressionError = createError(
+export const UndeclaredExpressionError = createError<'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED', 500, [string, string, number, string]>(
   'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
   '%s: runtime expression "%s" at position %d %s',
   500

@@ -4,6 +4,8 @@ import type { CallbackDefinition } from './definition.js'
 import { claimOperationId, processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
 import type { CallbackRegistry } from './route-callbacks.js'
 import { completeSwaggerDecorator } from './swagger-document.js'
+import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './webhooks.js'
+import type { WebhookRouter } from './webhooks.js'
 
 export interface FastifyOpenapiCallbacksOptions {
   /** The `decorator` name(s) given to @fastify/swagger, when not the default `swagger`. */
@@ -17,6 +19,10 @@ export type RouteCallbacksOption =
   | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** OpenAPI 3.1 webhooks, declared like routes: `fastify.webhooks.post('new-subscription', { schema })`. */
+    webhooks: WebhookRouter
+  }
   interface FastifySchema {
     /** Callbacks of this operation: `router.routes`, one definition, a record of them, or a raw OpenAPI callbacks map. */
     callbacks?: RouteCallbacksOption
@@ -27,9 +33,11 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   const registry: CallbackRegistry = { operationIds: new Map(), carried: new Map() }
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
+  const webhooks = createWebhooks(registry, message => fastify.log.warn(message))
+  fastify.decorate('webhooks', webhooks.router)
   const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
     registry,
-    extend: () => {},
+    extend: webhooks.document,
     unsupported: () => {
       if (warnedUnsupported || registry.carried.size === 0) return
       warnedUnsupported = true
@@ -45,6 +53,11 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
       claimOperationId(registry, `${schema.operationId}${method === 'HEAD' ? '-head' : ''}`, `route ${method} ${routeOptions.url}`)
     }
     if (schema.callbacks === undefined) return
+    if (method === 'HEAD') {
+      // Fastify's HEAD twin of a GET route: a HEAD request has no side effects, so it documents no callbacks
+      routeOptions.schema = { ...schema, callbacks: undefined }
+      return
+    }
     const { native } = processRouteCallbacks(
       { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
       registry,
@@ -54,8 +67,17 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     routeOptions.schema = { ...schema, callbacks: native as unknown as RouteCallbacksOption }
   })
 
+  // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
+  const getSchemas = fastify.getSchemas
+  fastify.getSchemas = function () {
+    const carrier = webhooks.carrierSchema()
+    return carrier === undefined ? getSchemas.call(this) : { ...getSchemas.call(this), [WEBHOOKS_SCHEMA_ID]: carrier }
+  }
+
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
+    fastify.getSchemas = getSchemas
+    webhooks.seal()
     for (const document of documents) document()
   })
 }
@@ -69,4 +91,5 @@ export const fastifyOpenapiCallbacks = fp(openapiCallbacks, {
 export default fastifyOpenapiCallbacks
 export { callbackRouter } from './callback-router.js'
 export type { CallbackRouter, CallbackRouteOptions } from './callback-router.js'
+export type { WebhookRouter, WebhookRouteOptions } from './webhooks.js'
 export type { CallbackDefinition, CallbackOptions, HttpMethod, OperationOptions, OperationSchema, WebhookDefinition } from './definition.js'

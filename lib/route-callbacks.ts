@@ -38,7 +38,8 @@ function isObject (value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function identifier (text: string): string {
+/** An operationId-safe form of a name or path. */
+export function identifier (text: string): string {
   return text.replace(/[\W_]+/g, '_').replace(/^_+|_+$/g, '')
 }
 
@@ -119,9 +120,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
   }
   if (entries === undefined) return { native: processRawMap(route.schema.callbacks as Json, parent, registry), callbacks: [] }
 
-  // HEAD routes made by Fastify for GET routes carry the same callbacks: keep their operationIds apart, as @fastify/swagger does
-  const headSuffix = method === 'HEAD' ? '-head' : ''
-  const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId + headSuffix : identifier(`${method.toLowerCase()}_${route.url}`)
+  const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
     return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
@@ -138,7 +137,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const baseId = baseIds[index]!
     const operationId = definition.operationId === undefined
       ? (baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`)
-      : definition.operationId + headSuffix
+      : definition.operationId
     claimOperationId(registry, operationId, label)
     const { skeleton, schemas } = describeOperation(
       definition,
@@ -193,14 +192,7 @@ function processRawMap (callbacks: Json, parent: Parameters<typeof compileCallba
   return native
 }
 
-/** Reads `$ref`s ('Invoice#', 'Invoice#/properties/id') through the shared schemas of the route's instance. */
+/** Reads a `$ref` ('Invoice#', 'Invoice') as the shared schema of that id, added with fastify.addSchema(). */
 export function sharedSchemaResolver (getSchema: (id: string) => unknown): (ref: string) => unknown {
-  return (ref) => {
-    const [id = '', fragment = ''] = ref.split('#')
-    let schema = getSchema(id)
-    for (const token of fragment.split('/').slice(1)) {
-      schema = isObject(schema) ? schema[token.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined
-    }
-    return schema
-  }
+  return (ref) => getSchema(ref.split('#', 1)[0]!)
 }

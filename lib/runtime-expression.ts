@@ -15,7 +15,11 @@ export interface ParentRoute {
   headers?: unknown
   body?: unknown
   response?: Record<string, unknown>
-  /** The shared schema for a `$ref` ('Invoice#', 'Invoice', 'http://x/y.json#/properties/a'), or undefined. */
+  /**
+   * The shared schema for a `$ref` ('Invoice#', 'Invoice', 'http://x/y.json#/properties/a'), or undefined.
+   * This module asks only for ids, the part before '#' ('Invoice', 'http://x/y.json'), and walks the fragment itself,
+   * so that `#/…` refs inside a shared schema resolve against that schema.
+   */
   resolveRef: (ref: string) => unknown
 }
 
@@ -42,10 +46,6 @@ export interface CallbackUrlTemplate {
 type Json = Record<string, unknown>
 type BodyExpression = Extract<RuntimeExpression, { source: 'body' }>
 
-// @fastify/error types a constructor as taking at most three arguments; these two take four.
-type PositionedErrorConstructor = new (label: string, text: string, position: number, reason: string) => Error
-const SyntaxFault = ExpressionSyntaxError as unknown as PositionedErrorConstructor
-const UndeclaredFault = UndeclaredExpressionError as unknown as PositionedErrorConstructor
 
 const DEFAULT_LABEL = 'fastify-openapi-callbacks'
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/
@@ -114,7 +114,7 @@ export function compileCallbackKey (key: string, route: ParentRoute): CallbackUr
 
 /** A key as literal text and expressions, each with the position of its `$` in the key. */
 function splitKey (key: string, label: string): Array<string | { text: string, position: number }> {
-  if (key === '') throw new SyntaxFault(label, key, 0, 'expected a URL or a runtime expression, found an empty key')
+  if (key === '') throw new ExpressionSyntaxError(label, key, 0, 'expected a URL or a runtime expression, found an empty key')
   if (key.startsWith('$')) return [{ text: key, position: 0 }]
   const pieces: Array<string | { text: string, position: number }> = []
   let index = 0
@@ -122,16 +122,16 @@ function splitKey (key: string, label: string): Array<string | { text: string, p
     const open = key.indexOf('{', index)
     const literalEnd = open === -1 ? key.length : open
     const stray = key.indexOf('}', index)
-    if (stray !== -1 && stray < literalEnd) throw new SyntaxFault(label, key, stray, 'found "}" without an opening "{"')
+    if (stray !== -1 && stray < literalEnd) throw new ExpressionSyntaxError(label, key, stray, 'found "}" without an opening "{"')
     if (literalEnd > index) pieces.push(key.slice(index, literalEnd))
     if (open === -1) break
     const close = key.indexOf('}', open + 1)
     const nested = key.indexOf('{', open + 1)
     if (nested !== -1 && (close === -1 || nested < close)) {
-      throw new SyntaxFault(label, key, nested, 'expected "}" before another "{": expressions cannot be nested')
+      throw new ExpressionSyntaxError(label, key, nested, 'expected "}" before another "{": expressions cannot be nested')
     }
-    if (close === -1) throw new SyntaxFault(label, key, open, 'found "{" without a closing "}"')
-    if (close === open + 1) throw new SyntaxFault(label, key, close, 'expected a runtime expression between "{" and "}"')
+    if (close === -1) throw new ExpressionSyntaxError(label, key, open, 'found "{" without a closing "}"')
+    if (close === open + 1) throw new ExpressionSyntaxError(label, key, close, 'expected a runtime expression between "{" and "}"')
     pieces.push({ text: key.slice(open + 1, close), position: open + 1 })
     index = close + 1
   }
@@ -140,7 +140,7 @@ function splitKey (key: string, label: string): Array<string | { text: string, p
 
 /** Parses `text`, found at `at` in `key`, by the OpenAPI grammar. */
 function parseAt (text: string, at: number, key: string, label: string): RuntimeExpression {
-  const fault = (index: number, reason: string): Error => new SyntaxFault(label, key, at + index, reason)
+  const fault = (index: number, reason: string): Error => new ExpressionSyntaxError(label, key, at + index, reason)
   if (!text.startsWith('$')) throw fault(0, 'expected "$" to start a runtime expression')
   for (const type of ['url', 'method', 'statusCode'] as const) {
     if (!text.startsWith('$' + type)) continue
@@ -199,7 +199,7 @@ function readExpression (text: string, position: number, key: string, route: Par
   const pointer: string[] = []
   let at = body[0].length
   for (const property of text.slice(at).split('.')) {
-    if (property === '') throw new SyntaxFault(route.label, key, position + at, 'expected a property name after "."')
+    if (property === '') throw new ExpressionSyntaxError(route.label, key, position + at, 'expected a property name after "."')
     pointer.push(property)
     at += property.length + 1
   }
@@ -211,14 +211,14 @@ function declaredParameter (name: string, text: string, position: number, route:
   if (declares(route.querystring, [name], route)) return { type: 'request', source: 'query', name }
   if (declares(route.headers, [name], route, true)) return { type: 'request', source: 'header', name }
   if (declares(route.params, [name], route)) return { type: 'request', source: 'path', name }
-  throw new UndeclaredFault(route.label, text, position,
+  throw new UndeclaredExpressionError(route.label, text, position,
     `is neither a runtime expression nor a parameter of the route: declare "${name}" in its querystring, headers or params schema, or write a full expression such as "$request.query.${name}"`)
 }
 
 /** Throws unless the parent route declares what the expression refers to. */
 function checkDeclared (expression: RuntimeExpression, text: string, position: number, route: ParentRoute): void {
   const fault = checkFault(expression, route)
-  if (fault !== undefined) throw new UndeclaredFault(route.label, text, position, fault)
+  if (fault !== undefined) throw new UndeclaredExpressionError(route.label, text, position, fault)
 }
 
 function checkFault (expression: RuntimeExpression, route: ParentRoute): string | undefined {
@@ -302,13 +302,11 @@ function children (schema: Json, token: string, ignoreCase: boolean): unknown[] 
   const property = ignoreCase
     ? Object.keys(properties).find(name => name.toLowerCase() === token.toLowerCase())
     : (Object.hasOwn(properties, token) ? token : undefined)
-  if (property !== undefined) {
-    found.push(properties[property])
-  } else {
-    const patterns = Object.entries(isObject(schema.patternProperties) ? schema.patternProperties : {})
-      .filter(([pattern]) => matches(pattern, token))
-    found.push(...(patterns.length > 0 ? patterns.map(([, child]) => child) : [schema.additionalProperties]))
+  if (property !== undefined) found.push(properties[property])
+  for (const [pattern, child] of Object.entries(isObject(schema.patternProperties) ? schema.patternProperties : {})) {
+    if (matches(pattern, token)) found.push(child)
   }
+  if (found.length === 0) found.push(schema.additionalProperties)
   if (ARRAY_INDEX.test(token)) {
     const position = Number(token)
     // 2020-12 tuples are `prefixItems` then `items`; draft-07 tuples (TypeBox's) are an `items` array then `additionalItems`

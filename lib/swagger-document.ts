@@ -16,7 +16,7 @@ function isObject (value: unknown): value is Json {
 
 export interface DocumentHooks {
   registry: CallbackRegistry
-  /** Adds what the plugin puts beside the paths (webhooks) to a 3.x document. */
+  /** Adds what the plugin puts beside the paths (webhooks), whatever the document's version. */
   extend: (document: Json) => void
   /** Called once per document that cannot express callbacks (Swagger 2.0). */
   unsupported: (document: Json) => void
@@ -55,18 +55,20 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 }
 
 function completeDocument (document: Json, hooks: DocumentHooks): void {
-  if (typeof document.openapi !== 'string') {
-    hooks.unsupported(document)
-    return
-  }
-  const openapi30 = document.openapi.startsWith('3.0')
-  for (const [path, pathItem] of Object.entries(isObject(document.paths) ? document.paths : {})) {
-    for (const method of OPERATION_METHODS) {
-      const operation = (pathItem as Json)[method]
-      if (isObject(operation) && isObject(operation.callbacks)) {
-        completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+  if (typeof document.openapi === 'string') {
+    const openapi30 = document.openapi.startsWith('3.0')
+    for (const [path, pathItem] of Object.entries(isObject(document.paths) ? document.paths : {})) {
+      for (const method of OPERATION_METHODS) {
+        const operation = (pathItem as Json)[method]
+        // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
+        if (method === 'head' && isObject(operation)) delete operation.callbacks
+        if (isObject(operation) && isObject(operation.callbacks)) {
+          completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+        }
       }
     }
+  } else {
+    hooks.unsupported(document)
   }
   hooks.extend(document)
 }

@@ -1,7 +1,7 @@
 'use strict'
 
 // Builds dist/cjs and dist/esm from lib/ with the project's TypeScript.
-const { execFileSync } = require('node:child_process')
+const { spawnSync } = require('node:child_process')
 const { appendFileSync, readFileSync, rmSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
 
@@ -10,7 +10,11 @@ const tsc = require.resolve('typescript/bin/tsc')
 
 rmSync(join(root, 'dist'), { recursive: true, force: true })
 for (const config of ['tsconfig.cjs.json', 'tsconfig.esm.json']) {
-  execFileSync(process.execPath, [tsc, '-p', join(root, config)], { cwd: root, stdio: 'inherit' })
+  const { status } = spawnSync(process.execPath, [tsc, '-p', join(root, config)], { cwd: root, stdio: 'inherit' })
+  if (status !== 0) {
+    console.error(`build: tsc -p ${config} failed`)
+    process.exit(status ?? 1)
+  }
 }
 
 // The package root is CommonJS: this marks the .js files of dist/esm as ES modules.
@@ -22,9 +26,11 @@ writeFileSync(join(root, 'dist/esm/package.json'), JSON.stringify({ type: 'modul
 // TypeScript and bundlers still finds .default (the same plugin).
 const cjsEntry = join(root, 'dist/cjs/index.js')
 if (!/^exports\.default = /m.test(readFileSync(cjsEntry, 'utf8'))) {
-  throw new Error(`${cjsEntry} has no default export: lib/index.ts must export the plugin as default`)
+  console.error(`build: ${cjsEntry} has no default export; lib/index.ts must export the plugin as default`)
+  process.exit(1)
 }
 appendFileSync(cjsEntry, `
+// scripts/build.js: require() returns the plugin itself, with .default and the named exports
 module.exports = Object.assign(exports.default, exports);
 Object.defineProperty(module.exports, '__esModule', { value: true });
 `)

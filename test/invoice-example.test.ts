@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { parse } from 'yaml'
-import { buildInvoiceApp } from '../example/invoices.js'
+import { buildApp } from '../example/app.js'
 import { validationErrors } from './helpers.js'
 import type { Json } from './helpers.js'
 
@@ -24,7 +24,7 @@ const invoiceNotification = {
 
 for (const openapi of ['3.0.3', '3.1.0']) {
   test(`the invoice example documents its callback completely in OpenAPI ${openapi}`, async (t) => {
-    const app = await buildInvoiceApp({ openapi })
+    const app = await buildApp({ openapi })
     t.teardown(() => app.close())
     await app.ready()
 
@@ -52,7 +52,7 @@ for (const openapi of ['3.0.3', '3.1.0']) {
 }
 
 test('the invoice route itself still works', async (t) => {
-  const app = await buildInvoiceApp()
+  const app = await buildApp()
   t.teardown(() => app.close())
   const response = await app.inject({
     method: 'POST',

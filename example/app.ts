@@ -1,0 +1,26 @@
+import Fastify from 'fastify'
+import type { FastifyServerOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import openapiCallbacks from '../lib/index.js'
+import { invoiceRoutes } from './invoices.js'
+import { subscriptionRoutes } from './subscriptions.js'
+
+export interface ExampleOptions extends FastifyServerOptions {
+  /** The document's OpenAPI version: '3.1.0' (the default, which can show webhooks) or '3.0.3'. */
+  openapi?: string
+}
+
+export async function buildApp ({ openapi = '3.1.0', ...serverOptions }: ExampleOptions = {}) {
+  const app = Fastify(serverOptions)
+  await app.register(swagger, {
+    openapi: { openapi, info: { title: 'Invoices', version: '1.0.0' } },
+    // components named after the schemas' $id, as FastAPI names them after the models
+    refResolver: { buildLocalReference: (json) => json.$id as string }
+  })
+  await app.register(openapiCallbacks)
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(invoiceRoutes)
+  await app.register(subscriptionRoutes)
+  return app
+}

@@ -1,0 +1,122 @@
+import { defineWebhook } from './definition.js'
+import type { HttpMethod, OperationSchema, WebhookDefinition, WebhookOptions } from './definition.js'
+import { DuplicateDefinitionError, InvalidDefinitionError } from './errors.js'
+import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './openapi-operation.js'
+import type { OperationSkeleton } from './openapi-operation.js'
+import { claimOperationId, identifier } from './route-callbacks.js'
+import type { CallbackRegistry } from './route-callbacks.js'
+
+type Json = Record<string, unknown>
+type MethodShorthand = <S extends OperationSchema = OperationSchema>(name: string, options?: WebhookOptions<S>) => WebhookDefinition<S>
+
+export interface WebhookRouteOptions<S extends OperationSchema = OperationSchema> extends WebhookOptions<S> {
+  method: HttpMethod | Lowercase<HttpMethod>
+  name: string
+}
+
+/** `fastify.webhooks`: OpenAPI 3.1 webhooks declared like routes, as FastAPI's `app.webhooks`. */
+export interface WebhookRouter {
+  readonly routes: readonly WebhookDefinition[]
+  route: <S extends OperationSchema = OperationSchema>(options: WebhookRouteOptions<S>) => WebhookDefinition<S>
+  get: MethodShorthand
+  put: MethodShorthand
+  post: MethodShorthand
+  patch: MethodShorthand
+  delete: MethodShorthand
+}
+
+/** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
+export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
+
+interface DeclaredWebhook { definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
+
+function isObject (value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+export interface Webhooks {
+  router: WebhookRouter
+  /**
+   * Webhooks belong to no route, so their schemas reach @fastify/swagger's conversion as one extra
+   * shared schema, which it converts and turns into components like any other; `document` takes it out again.
+   */
+  carrierSchema: () => Json | undefined
+  /** Puts the webhooks into a built document (3.1 and later), and takes their carrier out of every document. */
+  document: (document: Json) => void
+  /** Closes declarations: after ready() the document is built, so a later webhook would be missing from it. */
+  seal: () => void
+}
+
+export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
+  const declared: DeclaredWebhook[] = []
+  let sealed = false
+  let warned = false
+
+  const add = <S extends OperationSchema>(method: unknown, name: unknown, options?: WebhookOptions<S>): WebhookDefinition<S> => {
+    const definition = defineWebhook(method, name, options)
+    const label = `webhook ${definition.method} "${definition.name}"`
+    if (sealed) throw new InvalidDefinitionError(label, 'webhooks must be declared before the server is ready, while the document can still include them')
+    if (declared.some(({ definition: other }) => other.name === definition.name && other.method === definition.method)) {
+      throw new DuplicateDefinitionError(label, 'this name and method are declared twice')
+    }
+    const operationId = definition.operationId ?? `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`
+    claimOperationId(registry, operationId, label)
+    const { skeleton, schemas } = describeOperation(definition, { summary: definition.summary ?? titleCase(definition.name), operationId }, container => {
+      // a webhook's parameters are its own: there is no route to resolve shared schemas against yet
+      if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
+      return container
+    })
+    declared.push({ definition, skeleton, schemas })
+    return definition
+  }
+  const shorthand = (method: HttpMethod): MethodShorthand => (name, options) => add(method, name, options)
+
+  const router: WebhookRouter = {
+    get routes () { return Object.freeze(declared.map(({ definition }) => definition)) },
+    route: ({ method, name, ...options }) => add(method, name, options),
+    get: shorthand('GET'),
+    put: shorthand('PUT'),
+    post: shorthand('POST'),
+    patch: shorthand('PATCH'),
+    delete: shorthand('DELETE')
+  }
+
+  return {
+    router,
+    carrierSchema () {
+      if (declared.length === 0) return undefined
+      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, declared.flatMap(({ schemas }) => schemas)).responses }
+    },
+    document (document) {
+      const components = isObject(document.components) ? document.components.schemas : document.definitions
+      const carrierName = Object.entries(isObject(components) ? components : {}).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
+      const converted = carrierName === undefined ? undefined : (components as Json)[carrierName] as Json
+      if (carrierName !== undefined) delete (components as Json)[carrierName]
+      if (typeof document.openapi !== 'string' || document.openapi.startsWith('3.0')) {
+        // @fastify/swagger copies its own `openapi.webhooks` option even into 3.0, which has no such field
+        if (converted === undefined && document.webhooks === undefined) return
+        delete document.webhooks
+        if (!warned) {
+          warned = true
+          warn('fastify-openapi-callbacks: OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.')
+        }
+        return
+      }
+      if (converted === undefined) return
+      const webhooks: Json = isObject(document.webhooks) ? { ...document.webhooks } : {}
+      let offset = 0
+      for (const { definition, skeleton, schemas } of declared) {
+        const own = (converted.allOf as unknown[]).slice(offset, offset + schemas.length)
+        offset += schemas.length
+        const method = definition.method.toLowerCase()
+        const pathItem = (webhooks[definition.name] ?? {}) as Json
+        if (pathItem[method] !== undefined) {
+          throw new DuplicateDefinitionError(`webhook ${definition.method} "${definition.name}"`, 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
+        }
+        webhooks[definition.name] = { ...pathItem, [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) }
+      }
+      document.webhooks = webhooks
+    },
+    seal () { sealed = true }
+  }
+}
