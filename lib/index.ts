@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
+// @fastify/swagger's additions to FastifySchema (operationId, hide) are read below
+import type {} from '@fastify/swagger'
 import type { CallbackDefinition } from './definition.js'
 import { claimOperationId, processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
 import type { CallbackRegistry } from './route-callbacks.js'

@@ -127,9 +127,8 @@ export function toNative (id: string, schemas: unknown[]): NativeOperation {
 }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
-export function carrierId (operation: unknown): string | undefined {
-  const responses = isObject(operation) ? operation.responses : undefined
-  const id = isObject(responses) ? responses[CARRIER] : undefined
+export function carrierId (operation: NativeOperation): string | undefined {
+  const id = operation.responses[CARRIER]
   return typeof id === 'string' ? id : undefined
 }
 

@@ -46,7 +46,6 @@ export interface CallbackUrlTemplate {
 type Json = Record<string, unknown>
 type BodyExpression = Extract<RuntimeExpression, { source: 'body' }>
 
-
 const DEFAULT_LABEL = 'fastify-openapi-callbacks'
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/
 const NAMED_SOURCES = [

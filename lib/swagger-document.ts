@@ -57,7 +57,7 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
     const openapi30 = document.openapi.startsWith('3.0')
-    for (const [path, pathItem] of Object.entries(isObject(document.paths) ? document.paths : {})) {
+    for (const [path, pathItem] of Object.entries(document.paths as Json)) {
       for (const method of OPERATION_METHODS) {
         const operation = (pathItem as Json)[method]
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
@@ -77,11 +77,12 @@ function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: bool
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
       for (const [method, operation] of Object.entries(pathItem as Json)) {
-        const carried = registry.carried.get(carrierId(operation) ?? '')
+        // @fastify/swagger turns every operation it is given into { requestBody?, responses }
+        const native = operation as NativeOperation
+        const carried = registry.carried.get(carrierId(native) ?? '')
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        const native = operation as NativeOperation
         if (carried.kind === 'definition') {
           (pathItem as Json)[method] = assembleOperation(carried.skeleton, native, openapi30)
           continue

@@ -88,10 +88,11 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, declared.flatMap(({ schemas }) => schemas)).responses }
     },
     document (document) {
-      const components = isObject(document.components) ? document.components.schemas : document.definitions
-      const carrierName = Object.entries(isObject(components) ? components : {}).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
-      const converted = carrierName === undefined ? undefined : (components as Json)[carrierName] as Json
-      if (carrierName !== undefined) delete (components as Json)[carrierName]
+      // OpenAPI keeps shared schemas in components.schemas, Swagger 2.0 in definitions
+      const components = (isObject(document.components) ? document.components.schemas : document.definitions) as Json
+      const carrierName = Object.entries(components).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
+      const converted = carrierName === undefined ? undefined : components[carrierName] as Json
+      if (carrierName !== undefined) delete components[carrierName]
       if (typeof document.openapi !== 'string' || document.openapi.startsWith('3.0')) {
         // @fastify/swagger copies its own `openapi.webhooks` option even into 3.0, which has no such field
         if (converted === undefined && document.webhooks === undefined) return

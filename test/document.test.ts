@@ -128,32 +128,38 @@ test('schemas are converted for the document\'s version', async (t) => {
     kind: Type.Literal('invoice'),
     note: Type.Union([Type.String(), Type.Null()]),
     amount: Type.Number({ examples: [12.5] }),
-    lines: Type.Array(Type.Object({ sku: Type.String({ examples: ['A-1', 'B-2'] }) }))
-  }, { examples: [{ kind: 'invoice', note: null, amount: 1, lines: [] }] })
+    lines: Type.Array(Type.Object({ sku: Type.String({ examples: ['A-1', 'B-2'] }) })),
+    totals: Type.Record(Type.String(), Type.Number({ examples: [3] })),
+    ref: Type.Union([Type.String({ examples: ['r-1'] }), Type.Number()])
+  }, { examples: [{ kind: 'invoice', note: null, amount: 1, lines: [], totals: {}, ref: 'r' }] })
   for (const [openapi, expected] of [
     ['3.0.3', {
-      example: { kind: 'invoice', note: null, amount: 1, lines: [] },
+      example: { kind: 'invoice', note: null, amount: 1, lines: [], totals: {}, ref: 'r' },
       schema: {
         type: 'object',
-        required: ['kind', 'note', 'amount', 'lines'],
+        required: ['kind', 'note', 'amount', 'lines', 'totals', 'ref'],
         properties: {
           kind: { type: 'string', enum: ['invoice'] },
           note: { type: 'string', nullable: true },
           amount: { type: 'number', example: 12.5 },
-          lines: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', example: 'A-1' } } } }
+          lines: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', example: 'A-1' } } } },
+          totals: { type: 'object', additionalProperties: { type: 'number', example: 3 } },
+          ref: { anyOf: [{ type: 'string', example: 'r-1' }, { type: 'number' }] }
         }
       }
     }],
     ['3.1.0', {
-      example: { kind: 'invoice', note: null, amount: 1, lines: [] },
+      example: { kind: 'invoice', note: null, amount: 1, lines: [], totals: {}, ref: 'r' },
       schema: {
         type: 'object',
-        required: ['kind', 'note', 'amount', 'lines'],
+        required: ['kind', 'note', 'amount', 'lines', 'totals', 'ref'],
         properties: {
           kind: { type: 'string', enum: ['invoice'] },
           note: { anyOf: [{ type: 'string' }, { type: 'null' }] },
           amount: { type: 'number', examples: [12.5] },
-          lines: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', examples: ['A-1', 'B-2'] } } } }
+          lines: { type: 'array', items: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', examples: ['A-1', 'B-2'] } } } },
+          totals: { type: 'object', additionalProperties: { type: 'number', examples: [3] } },
+          ref: { anyOf: [{ type: 'string', examples: ['r-1'] }, { type: 'number' }] }
         }
       }
     }]
@@ -257,7 +263,7 @@ test('schema.callbacks accepts a definition, a record, and a raw OpenAPI map', a
       callbacks: {
         rawEvent: {
           '{$request.query.callback_url}': {
-            post: { summary: 'Kept', requestBody: { content: { 'application/json': { schema: Event } } }, responses: { 200: { description: 'OK' } } },
+            post: { summary: 'Kept', operationId: 'rawEventPost', requestBody: { content: { 'application/json': { schema: Event } } }, responses: { 200: { description: 'OK' } } },
             get: {}
           }
         }
@@ -275,6 +281,7 @@ test('schema.callbacks accepts a definition, a record, and a raw OpenAPI map', a
       '{$request.query.callback_url}': {
         post: {
           summary: 'Kept',
+          operationId: 'rawEventPost',
           requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['id', 'paid'], properties: { id: { type: 'string' }, paid: { type: 'boolean' } } } } } },
           responses: { 200: { description: 'OK' } }
         },
@@ -405,5 +412,31 @@ test('routes without callbacks, hidden routes and GET routes with their HEAD twi
   const document = app.swagger() as Json
   t.equal(document.paths['/jobs'].get.callbacks.done['{$request.query.callback_url}'].post.operationId, 'jobDone')
   t.notOk('callbacks' in document.paths['/jobs'].head, 'a HEAD request sends no callbacks')
+  t.same(await validationErrors(document), [])
+})
+
+test('a parameter container may be a shared schema; several examples become named examples', async (t) => {
+  const TenantHeaders = Type.Object({ 'x-tenant': Type.String() }, { $id: 'TenantHeaders' })
+  const router = callbackRouter()
+  router.post('{$request.query.callback_url}', {
+    name: 'sent',
+    schema: {
+      querystring: Type.Object({ page: Type.Optional(Type.Integer()) }),
+      params: { type: 'object' },
+      headers: Type.Ref(TenantHeaders),
+      body: Type.Object({ id: Type.String() }, { examples: [{ id: 'a' }, { id: 'b' }] })
+    }
+  })
+  const app = await appWith()
+  app.addSchema(TenantHeaders)
+  app.post('/jobs', { schema: { querystring: callbackUrl, callbacks: router.routes } }, async () => ({}))
+  await app.ready()
+  const document = app.swagger() as Json
+  const operation = callbacksOf(document).sent['{$request.query.callback_url}'].post
+  t.same(operation.parameters, [
+    { name: 'page', in: 'query', required: false, schema: { type: 'integer' } },
+    { name: 'x-tenant', in: 'header', required: true, schema: { type: 'string' } }
+  ], 'an object schema without properties adds no parameter')
+  t.same(operation.requestBody.content['application/json'].examples, { example1: { value: { id: 'a' } }, example2: { value: { id: 'b' } } })
   t.same(await validationErrors(document), [])
 })

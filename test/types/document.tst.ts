@@ -1,0 +1,48 @@
+import fastify from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { expect, test } from 'tstyche'
+import { callbackRouter } from '../../lib/index.js'
+import type { CallbackDefinition, WebhookDefinition } from '../../lib/index.js'
+
+const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
+const Ack = Type.Object({ ok: Type.Boolean() })
+
+test('each router call returns its definition, typed from its schemas', () => {
+  const router = callbackRouter()
+  const notification = router.post('{$callback_url}/invoices/{$request.body.id}', {
+    name: 'invoice_notification',
+    schema: { body: Event, response: { 200: Ack } }
+  })
+  expect(notification.schema.body).type.toBe<typeof Event>()
+  expect(notification.schema.response[200]).type.toBe<typeof Ack>()
+  expect(notification.schema.body.static).type.toBe<{ id: string, paid: boolean }>()
+  expect(notification).type.toBeAssignableTo<CallbackDefinition>()
+  expect(router.routes).type.toBe<readonly CallbackDefinition[]>()
+
+  expect(router.route).type.toBeCallableWith({ method: 'post', url: '{$url}' })
+  expect(router.route).type.not.toBeCallableWith({ method: 'FETCH', url: '{$url}' })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { name: 'x', responses: {} })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { tags: 'one' })
+})
+
+test('a route schema\'s callbacks accepts every documented form, and nothing else', () => {
+  const app = fastify()
+  const router = callbackRouter()
+  const definition = router.post('{$url}', { name: 'sent' })
+  const handler = async (): Promise<object> => ({})
+  expect(app.post).type.toBeCallableWith('/a', { schema: { callbacks: router.routes } }, handler)
+  expect(app.post).type.toBeCallableWith('/b', { schema: { callbacks: definition } }, handler)
+  expect(app.post).type.toBeCallableWith('/c', { schema: { callbacks: { sent: definition, more: [definition] } } }, handler)
+  expect(app.post).type.toBeCallableWith('/d', { schema: { callbacks: { raw: { '{$url}': { post: { responses: {} } } } } } }, handler)
+  expect(app.post).type.not.toBeCallableWith('/e', { schema: { callbacks: 'sent' } }, handler)
+})
+
+test('webhooks are declared on the instance, typed like callbacks', () => {
+  const app = fastify()
+  const subscription = app.webhooks.post('new-subscription', { schema: { body: Event } })
+  expect(subscription).type.toBeAssignableTo<WebhookDefinition>()
+  expect(subscription.schema.body).type.toBe<typeof Event>()
+  expect(app.webhooks.routes).type.toBe<readonly WebhookDefinition[]>()
+  expect(app.webhooks.route).type.toBeCallableWith({ method: 'PUT', name: 'changed' })
+  expect(app.webhooks.route).type.not.toBeCallableWith({ method: 'PUT' })
+})
