@@ -17,15 +17,21 @@ type SchemaSlot = number
 interface ParameterSkeleton { name: string, in: 'query' | 'header' | 'path', required: boolean, description?: string, schema: SchemaSlot }
 interface ResponseSkeleton { description: string, headers?: Record<string, { description?: string, schema: SchemaSlot }>, content?: Record<string, SchemaSlot> }
 
-export interface OperationSkeleton {
-  fields: Json
+/** Where an operation's schemas go; the same for every route that uses the definition. */
+interface OperationShape {
   parameters: ParameterSkeleton[]
   requestBody?: { description?: string, content: Record<string, SchemaSlot> }
   responses: Record<string, ResponseSkeleton>
 }
 
+export interface OperationSkeleton {
+  fields: Json
+  shape: OperationShape
+}
+
 export interface NativeOperation { responses: Json }
 
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
 const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header'], ['params', 'path']] as const
 
 function isObject (value: unknown): value is Json {
@@ -38,12 +44,12 @@ export function titleCase (name: string): string {
 }
 
 /** Splits an object schema into OpenAPI parameters (one per property), as @fastify/swagger does for routes. */
-function addParameters (skeleton: OperationSkeleton, schemas: unknown[], container: Json, location: ParameterSkeleton['in']): void {
+function addParameters (shape: OperationShape, schemas: unknown[], container: Json, location: ParameterSkeleton['in']): void {
   const properties = isObject(container.properties) ? container.properties : {}
   const required = Array.isArray(container.required) ? container.required : []
   for (const [name, property] of Object.entries(properties)) {
     const { description, ...schema } = property as Json
-    skeleton.parameters.push({
+    shape.parameters.push({
       name,
       in: location,
       required: location === 'path' || required.includes(name),
@@ -71,35 +77,46 @@ function defaultDescription (code: string): string {
   return code.startsWith('2') ? 'Successful Response' : 'Default Response'
 }
 
-/**
- * The skeleton of a complete Operation and the schemas it needs converted.
- * `parameterSchemas` are the definition's parameter containers, already resolved when they were `$ref`s.
- */
+// A definition used by several routes is described once, unless a parameter container is a `$ref`,
+// which each route resolves against its own shared schemas.
+const shapes = new WeakMap<OperationDefinition, { shape: OperationShape, schemas: unknown[] }>()
+
+/** The skeleton of a complete Operation, and the schemas @fastify/swagger must convert for it. */
 export function describeOperation (
   definition: OperationDefinition,
   fields: { summary: string, operationId: string },
   resolveContainer: (schema: Json) => Json
 ): { skeleton: OperationSkeleton, schemas: unknown[] } {
+  const { shape, schemas } = shapes.get(definition) ?? describeShape(definition, resolveContainer)
+  return {
+    skeleton: {
+      fields: {
+        summary: fields.summary,
+        ...(definition.description === undefined ? {} : { description: definition.description }),
+        operationId: fields.operationId,
+        ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
+        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated })
+      },
+      shape
+    },
+    schemas
+  }
+}
+
+function describeShape (definition: OperationDefinition, resolveContainer: (schema: Json) => Json): { shape: OperationShape, schemas: unknown[] } {
   const schemas: unknown[] = []
   const { schema } = definition
-  const skeleton: OperationSkeleton = {
-    fields: {
-      summary: fields.summary,
-      ...(definition.description === undefined ? {} : { description: definition.description }),
-      operationId: fields.operationId,
-      ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
-      ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated })
-    },
-    parameters: [],
-    responses: {}
-  }
+  const shape: OperationShape = { parameters: [], responses: {} }
+  let cacheable = true
   for (const [key, location] of PARAMETER_LOCATIONS) {
-    const container = schema[key]
-    if (container !== undefined) addParameters(skeleton, schemas, resolveContainer(container as Json), location)
+    const container = schema[key] as Json | undefined
+    if (container === undefined) continue
+    if (container.$ref !== undefined) cacheable = false
+    addParameters(shape, schemas, resolveContainer(container), location)
   }
   if (schema.body !== undefined) {
     const body = schema.body as Json
-    skeleton.requestBody = {
+    shape.requestBody = {
       ...(typeof body.description === 'string' ? { description: body.description } : {}),
       content: addContent(schemas, body, schema.consumes)
     }
@@ -117,9 +134,10 @@ export function describeOperation (
       }
     }
     if (response.type !== 'null') described.content = addContent(schemas, response, schema.produces)
-    skeleton.responses[code] = described
+    shape.responses[code] = described
   }
-  return { skeleton, schemas }
+  if (cacheable) shapes.set(definition, { shape, schemas })
+  return { shape, schemas }
 }
 
 export function toNative (id: string, schemas: unknown[]): NativeOperation {
@@ -147,48 +165,63 @@ function toMedia (schema: Json, openapi30: boolean): Json {
     }
     delete schema.examples
   }
-  nestedExamples(schema, openapi30, false)
+  // 3.1 keeps nested `examples` arrays, valid in JSON Schema 2020-12
+  if (openapi30) nestedExamples(schema, false)
   return media
 }
 
-function nestedExamples (schema: unknown, openapi30: boolean, convertSelf: boolean): void {
+function nestedExamples (schema: unknown, convertSelf: boolean): void {
   if (!isObject(schema)) return
-  if (convertSelf && Array.isArray(schema.examples) && openapi30) {
+  if (convertSelf && Array.isArray(schema.examples)) {
     schema.example = schema.examples[0]
     delete schema.examples
   }
-  const nested = [
-    ...(isObject(schema.properties) ? Object.values(schema.properties) : []),
-    ...(isObject(schema.additionalProperties) ? [schema.additionalProperties] : []),
-    schema.items,
-    ...['allOf', 'anyOf', 'oneOf'].flatMap(key => Array.isArray(schema[key]) ? schema[key] : [])
-  ]
-  for (const child of nested) nestedExamples(child, openapi30, true)
+  if (isObject(schema.properties)) {
+    for (const name in schema.properties) nestedExamples(schema.properties[name], true)
+  }
+  nestedExamples(schema.additionalProperties, true)
+  nestedExamples(schema.items, true)
+  for (const combinator of COMBINATORS) {
+    const members = schema[combinator]
+    if (Array.isArray(members)) for (const member of members) nestedExamples(member, true)
+  }
 }
 
 /** Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted. */
-export function assembleOperation (skeleton: OperationSkeleton, native: NativeOperation, openapi30: boolean): Json {
+export function assembleOperation ({ fields, shape }: OperationSkeleton, native: NativeOperation, openapi30: boolean): Json {
   const converted = native.responses.allOf as Json[]
-  const media = (slot: SchemaSlot): Json => toMedia(structuredClone(converted[slot]!), openapi30)
-  const operation: Json = { ...skeleton.fields }
-  if (skeleton.parameters.length > 0) {
-    operation.parameters = skeleton.parameters.map(({ schema, ...parameter }) => {
+  // one media object per slot: a body declared for several media types shares it, as route bodies do
+  const medias = new Map<SchemaSlot, Json>()
+  const media = (slot: SchemaSlot): Json => {
+    let found = medias.get(slot)
+    if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, openapi30))
+    return found
+  }
+  const operation: Json = { ...fields }
+  if (shape.parameters.length > 0) {
+    operation.parameters = shape.parameters.map(({ schema, ...parameter }) => {
       const { schema: parameterSchema, ...examples } = media(schema)
       return { ...parameter, ...examples, schema: parameterSchema }
     })
   }
-  if (skeleton.requestBody !== undefined) {
-    const { content, ...body } = skeleton.requestBody
+  if (shape.requestBody !== undefined) {
+    const { content, ...body } = shape.requestBody
     operation.requestBody = { ...body, required: true, content: mapValues(content, media) }
   }
-  operation.responses = mapValues(skeleton.responses, ({ headers, content, description }) => ({
-    description,
-    ...(headers === undefined ? {} : { headers: mapValues(headers, ({ schema, ...header }) => ({ ...header, schema: converted[schema] })) }),
-    ...(content === undefined ? {} : { content: mapValues(content, media) })
-  }))
+  const responses: Json = {}
+  for (const code in shape.responses) {
+    const { headers, content, description } = shape.responses[code]!
+    const response: Json = { description }
+    if (headers !== undefined) response.headers = mapValues(headers, ({ schema, ...header }) => ({ ...header, schema: converted[schema] }))
+    if (content !== undefined) response.content = mapValues(content, media)
+    responses[code] = response
+  }
+  operation.responses = responses
   return operation
 }
 
 function mapValues<T, U> (record: Record<string, T>, map: (value: T) => U): Record<string, U> {
-  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]))
+  const mapped: Record<string, U> = {}
+  for (const key in record) mapped[key] = map(record[key]!)
+  return mapped
 }
