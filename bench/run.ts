@@ -1,0 +1,120 @@
+// `npm run bench`: every row compares the plugin with a baseline measured in the same run, interleaved,
+// over several runs; it prints the median ratio and its spread (min–max). Nothing here is a test.
+import { execFileSync, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import os from 'node:os'
+import { once } from 'node:events'
+import autocannon from 'autocannon'
+
+const tsx = ['--import', 'tsx']
+export interface Row { part: string, measure: string, baseline: string, subject: string, ratio: string, spread: string, target: string }
+
+export function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
+
+export function ratioRow (part: string, measure: string, unit: string, baseline: number[], subject: number[], target: string, digits = 1): Row {
+  const ratios = subject.map((value, index) => value / baseline[index]!)
+  return {
+    part,
+    measure,
+    baseline: `${median(baseline).toFixed(digits)} ${unit}`,
+    subject: `${median(subject).toFixed(digits)} ${unit}`,
+    ratio: median(ratios).toFixed(3),
+    spread: `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`,
+    target
+  }
+}
+
+function documentRun (mode: 'plugin' | 'raw', routes: number): number {
+  const output = execFileSync(process.execPath, [...tsx, 'bench/document.ts', mode, String(routes)], { encoding: 'utf8' })
+  return (JSON.parse(output) as { milliseconds: number }).milliseconds
+}
+
+function documentRows (): Row[] {
+  const rows: Row[] = []
+  const sizes: Array<[number, number]> = []
+  for (const [routes, runs] of [[100, 9], [1000, 7], [10000, 3]] as const) {
+    const raw: number[] = []
+    const plugin: number[] = []
+    for (let run = 0; run < runs; run++) {
+      raw.push(documentRun('raw', routes))
+      plugin.push(documentRun('plugin', routes))
+    }
+    rows.push(ratioRow('document', `ready() + swagger(), ${routes} routes × 2 callbacks`, 'ms', raw, plugin, routes === 1000 ? '≤ 1.10' : 'growth'))
+    sizes.push([routes, median(plugin)])
+  }
+  // linear growth: each added route costs about the same, whatever the size
+  const marginal = sizes.slice(1).map(([routes, milliseconds], index) => {
+    const [fewer, before] = sizes[index]!
+    return `${fewer}→${routes}: ${((milliseconds - before) * 1000 / (routes - fewer)).toFixed(0)} µs`
+  })
+  rows.push({ part: 'document', measure: 'plugin, cost of each added route', baseline: '', subject: marginal.join(', '), ratio: '', spread: '', target: 'linear' })
+  return rows
+}
+
+async function startServer (mode: 'plugin' | 'baseline'): Promise<{ port: number, child: ChildProcess }> {
+  const child = spawn(process.execPath, [...tsx, 'bench/request-server.ts', mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(child.stdout!, 'data') as [Buffer]
+  return { port: Number(chunk.toString().trim()), child }
+}
+
+async function requestsPerSecond (port: number, seconds: number): Promise<number> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/invoices/?callback_url=https://example.org/hooks`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'inv-1', total: 12.5 }),
+    connections: 10,
+    duration: seconds
+  })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`the request bench saw ${result.non2xx} non-2xx answers and ${result.errors} errors`)
+  return result.requests.average
+}
+
+async function requestRows (): Promise<Row[]> {
+  const baseline = await startServer('baseline')
+  const plugin = await startServer('plugin')
+  try {
+    await requestsPerSecond(baseline.port, 2)
+    await requestsPerSecond(plugin.port, 2)
+    const without: number[] = []
+    const withPlugin: number[] = []
+    for (let round = 0; round < 6; round++) {
+      // alternate which goes first, so drift in the machine's load falls on both
+      if (round % 2 === 0) {
+        without.push(await requestsPerSecond(baseline.port, 4))
+        withPlugin.push(await requestsPerSecond(plugin.port, 4))
+      } else {
+        withPlugin.push(await requestsPerSecond(plugin.port, 4))
+        without.push(await requestsPerSecond(baseline.port, 4))
+      }
+    }
+    return [ratioRow('request path', 'req/s, route declaring callbacks, none sent', 'req/s', without, withPlugin, '≥ 0.98', 0)]
+  } finally {
+    baseline.child.kill('SIGTERM')
+    plugin.child.kill('SIGTERM')
+  }
+}
+
+function print (rows: Row[]): void {
+  const header: Row = { part: 'part', measure: 'measure', baseline: 'baseline (median)', subject: 'plugin (median)', ratio: 'ratio', spread: 'spread', target: 'target' }
+  const keys = Object.keys(header) as Array<keyof Row>
+  const line = (row: Row): string => `| ${keys.map(key => row[key]).join(' | ')} |`
+  console.log(`\n${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`)
+  console.log(line(header))
+  console.log(`|${keys.map(() => '---').join('|')}|`)
+  for (const row of rows) console.log(line(row))
+}
+
+async function main (): Promise<void> {
+  const rows = [...documentRows(), ...await requestRows()]
+  print(rows)
+}
+
+main().catch((error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
