@@ -25,6 +25,12 @@ export interface AddressPolicy {
   /** true if the address (IPv4 or IPv6) is public unicast, or allowlisted. */
   isAllowedAddress (address: string): boolean
   /**
+   * The dns.lookup-compatible resolver the agent uses; usable with other clients. It resolves through the
+   * `lookup` option and calls back with FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS and no address if any answer
+   * is forbidden, unless the host is allowlisted by name. Resolver errors pass through unchanged.
+   */
+  lookup: LookupFunction
+  /**
    * An undici Agent whose connector refuses, at connect time, plain http unless allowHttp and forbidden
    * addresses: IP literals, and hosts for which DNS returns any forbidden address. A refusal rejects
    * `undici.request()` with the typed error itself (FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS or
@@ -171,5 +177,5 @@ export function createAddressPolicy (options: AddressPolicyOptions = {}): Addres
     return new Agent({ ...rest, connect: connector })
   }
 
-  return { checkUrl, isAllowedAddress, createAgent }
+  return { checkUrl, isAllowedAddress, lookup: guardedLookup, createAgent }
 }
