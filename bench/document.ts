@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
-import openapiCallbacks, { callbackRouter } from '../dist/cjs/index.js'
+import openapiCallbacks, { callbackRouter } from 'fastify-openapi-callbacks'
 
 const [mode = 'plugin', count = '1000'] = process.argv.slice(2)
 const routes = Number(count)

@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
-import openapiCallbacks, { callbackRouter } from '../dist/cjs/index.js'
+import openapiCallbacks, { callbackRouter } from 'fastify-openapi-callbacks'
 
 const withPlugin = process.argv[2] === 'plugin'
 const InvoiceEvent = Type.Object({ description: Type.String(), paid: Type.Boolean() })

@@ -1,7 +1,9 @@
 // FastAPI's "OpenAPI Callbacks" tutorial, ported: an invoice API that calls its users back.
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
 import { callbackRouter } from '../lib/index.js'
+import type { CallbackTarget } from '../lib/index.js'
 
 export const Invoice = Type.Object({
   id: Type.String(),
@@ -29,11 +31,14 @@ export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/
   }
 })
 
-/** `POST /invoices/`, whose callback is documented by `invoicesCallbackRouter`. */
+/** `POST /invoices/`, whose callback is documented by `invoicesCallbackRouter`, and `POST /invoices/:id/pay`, which sends it. */
 export async function invoiceRoutes (app: FastifyInstance): Promise<void> {
   app.addSchema(Invoice)
   app.addSchema(InvoiceEvent)
   app.addSchema(InvoiceEventReceived)
+
+  // The invoices, each with where to call back: resolved when the invoice is created, as Shopify freezes the address
+  const invoices = new Map<string, { invoice: Static<typeof Invoice>, callback: CallbackTarget | undefined }>()
 
   app.post('/invoices/', {
     schema: {
@@ -54,8 +59,30 @@ export async function invoiceRoutes (app: FastifyInstance): Promise<void> {
       response: { 200: Type.Object({ msg: Type.String() }) },
       callbacks: invoicesCallbackRouter.routes
     }
-  }, async () => {
-    // Send the invoice, collect the money, send the notification (the callback)
+  }, async (request) => {
+    const invoice = request.body as Static<typeof Invoice>
+    // A callback_url that the address policy forbids is answered here with a 400; without one, nothing will be sent
+    const resolved = app.callbacks.target(invoiceNotification, request)
+    invoices.set(invoice.id, { invoice, callback: resolved.ok ? resolved.target : undefined })
     return { msg: 'Invoice received' }
+  })
+
+  app.post('/invoices/:id/pay', {
+    schema: {
+      summary: 'Pay Invoice',
+      params: Type.Object({ id: Type.String() }),
+      response: {
+        200: Type.Object({ msg: Type.String(), callback: Type.String() }),
+        404: Type.Object({ msg: Type.String() })
+      }
+    }
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const record = invoices.get(id)
+    if (record === undefined) return reply.code(404).send({ msg: `No invoice ${id}` })
+    if (record.callback === undefined) return { msg: 'Invoice paid', callback: 'none: the invoice has no callback_url' }
+    // One attempt now, so that the answer shows the receiver's; app.callbacks.enqueue() would retry by the schedule
+    const result = await app.callbacks.send(invoiceNotification, record.callback, { description: `Invoice ${id} paid`, paid: true })
+    return { msg: 'Invoice paid', callback: result.outcome === 'delivered' ? `delivered, the receiver answered ok: ${result.body?.ok}` : result.error.message }
   })
 }

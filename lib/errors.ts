@@ -95,3 +95,56 @@ export const InvalidAddressPolicyError = createError(
   'Invalid address policy: %s',
   500
 )
+
+// Delivery: resolving targets, sending, queueing. Faults of the app's code or configuration carry 500; the
+// outcome of an attempt carries 502, as the receiver's answer (or silence) is the cause
+export const InvalidDeliveryOptionsError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_DELIVERY_OPTIONS',
+  'Invalid `delivery` option: %s',
+  500
+)
+export const CallbackNotOnRouteError = createError(
+  'FST_OPENAPI_CALLBACKS_CALLBACK_NOT_ON_ROUTE',
+  '%s is not among the callbacks of %s: resolve a target only for a callback declared in the schema of the route handling the request',
+  500
+)
+export const ResponseRequiredError = createError(
+  'FST_OPENAPI_CALLBACKS_RESPONSE_REQUIRED',
+  '%s: its URL "%s" reads the response, so pass it: target(definition, request, { statusCode, headers, body })',
+  500
+)
+export const InvalidTargetError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_TARGET',
+  'Invalid target for %s: %s',
+  500
+)
+export const InvalidPayloadError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_PAYLOAD',
+  'The payload of %s breaks its body schema, so nothing was sent: %s',
+  500
+)
+export const DeliveryClosedError = createError(
+  'FST_OPENAPI_CALLBACKS_DELIVERY_CLOSED',
+  'Cannot send %s: the server is closing, so delivery has stopped',
+  500
+)
+export const ReceiverStatusError = createError<'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS', 502, [string, number, string]>(
+  'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS',
+  'The receiver %s answered %d: %s',
+  502
+)
+export const ReceiverGoneError = createError(
+  'FST_OPENAPI_CALLBACKS_RECEIVER_GONE',
+  'The receiver %s answered 410 Gone: stop sending to this endpoint (disable or remove the subscription)',
+  502
+)
+export const ReceiverUnreachableError = createError(
+  'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE',
+  'Could not complete the request to the receiver %s: %s',
+  502
+)
+export const ContractViolationError = createError<'FST_OPENAPI_CALLBACKS_CONTRACT_VIOLATION', 502, [string, number, string]>(
+  'FST_OPENAPI_CALLBACKS_CONTRACT_VIOLATION',
+  'The receiver %s answered %d but broke the declared response: %s. It is not retried, since the receiver has acted on the message',
+  502
+)

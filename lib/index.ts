@@ -1,8 +1,11 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 // @fastify/swagger's additions to FastifySchema (operationId, hide) are read below
 import type {} from '@fastify/swagger'
+import { createCallbacks } from './callbacks-api.js'
 import type { CallbackDefinition } from './definition.js'
+import { normaliseDeliveryOptions } from './delivery-options.js'
+import type { DeliveryOptions } from './delivery-options.js'
 import { claimOperationId, processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
 import type { CallbackRegistry } from './route-callbacks.js'
 import { completeSwaggerDecorator } from './swagger-document.js'
@@ -12,6 +15,8 @@ import type { WebhookRouter } from './webhooks.js'
 export interface FastifyOpenapiCallbacksOptions {
   /** The `decorator` name(s) given to @fastify/swagger, when not the default `swagger`. */
   decorator?: string | readonly string[]
+  /** Sending callbacks and webhooks: signing, address policy, retries, timeouts, store and hooks. */
+  delivery?: DeliveryOptions
 }
 
 /** What a route schema's `callbacks` accepts. */
@@ -24,6 +29,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** OpenAPI 3.1 webhooks, declared like routes: `fastify.webhooks.post('new-subscription', { schema })`. */
     webhooks: WebhookRouter
+    /** Resolves targets of callbacks, and sends or queues callbacks and webhooks. */
+    callbacks: FastifyOpenapiCallbacksApi
   }
   interface FastifySchema {
     /** Callbacks of this operation: `router.routes`, one definition, a record of them, or a raw OpenAPI callbacks map. */
@@ -37,6 +44,13 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   const webhooks = createWebhooks(registry, message => fastify.log.warn(message))
   fastify.decorate('webhooks', webhooks.router)
+  // payloads may $ref schemas added in any context, as @fastify/swagger's document does: they are read at ready()
+  const contexts: FastifyInstance[] = [fastify]
+  const sharedSchemas: unknown[] = []
+  const callbacks = createCallbacks(normaliseDeliveryOptions(options.delivery), fastify.log, () => sharedSchemas)
+  fastify.decorate('callbacks', callbacks.api)
+  fastify.addHook('onRegister', instance => { contexts.push(instance) })
+  fastify.addHook('onClose', callbacks.close)
   const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
     registry,
     extend: webhooks.document,
@@ -60,13 +74,14 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
       routeOptions.schema = { ...schema, callbacks: undefined }
       return
     }
-    const { native } = processRouteCallbacks(
+    const processed = processRouteCallbacks(
       { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
       registry,
       sharedSchemaResolver(id => this.getSchema(id))
     )
-    // a copy: one schema object may serve several routes
-    routeOptions.schema = { ...schema, callbacks: native as unknown as RouteCallbacksOption }
+    // a copy: one schema object may serve several routes; request.routeOptions.schema gives it back to target()
+    routeOptions.schema = { ...schema, callbacks: processed.native as unknown as RouteCallbacksOption }
+    callbacks.registerRoute(routeOptions.schema, processed.callbacks)
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -79,6 +94,8 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
+    sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
+    contexts.length = 0
     webhooks.seal()
     for (const document of documents) document()
   })
@@ -95,3 +112,14 @@ export { callbackRouter } from './callback-router.js'
 export type { CallbackRouter, CallbackRouteOptions } from './callback-router.js'
 export type { WebhookRouter, WebhookRouteOptions } from './webhooks.js'
 export type { CallbackDefinition, CallbackOptions, HttpMethod, OperationOptions, OperationSchema, WebhookDefinition } from './definition.js'
+export type { CallbacksApi, PayloadOf, ResponseOf, SendResult, TargetOf } from './callbacks-api.js'
+export type { AttemptEvent, AttemptResult, Delivered, NotDelivered } from './delivery.js'
+export type { DeliveryOptions } from './delivery-options.js'
+export { DEFAULT_SCHEDULE } from './delivery-options.js'
+export type { DeliveryStore, FinalOutcome, OutcomeEvent, QueuedMessage, ScheduledAttempt } from './dispatcher.js'
+export { createMemoryStore } from './memory-store.js'
+export type { CallbackTarget, ResponseContext, Target, TargetResult, WebhookTarget } from './target.js'
+export { webhookReceiver } from './receiver.js'
+export type { WebhookReceiverOptions } from './receiver.js'
+export { parseSecret, verifyWebhook } from './signing.js'
+export type { VerifyOptions } from './signing.js'

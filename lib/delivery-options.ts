@@ -1,0 +1,128 @@
+import type { LookupFunction } from 'node:net'
+import { inspect } from 'node:util'
+import type { AttemptEvent, Hook } from './delivery.js'
+import type { DeliveryStore, OutcomeEvent, ScheduledAttempt } from './dispatcher.js'
+import { InvalidDeliveryOptionsError } from './errors.js'
+import { createMemoryStore } from './memory-store.js'
+import { parseSecret } from './signing.js'
+
+/** The plugin's `delivery` option. Durations are in milliseconds. */
+export interface DeliveryOptions {
+  /** `whsec_` secret(s) to sign with (Standard Webhooks v1); several while rotating keys. Default: unsigned. */
+  secret?: string | readonly string[]
+  /** Accept plain http URLs. Default false. */
+  allowHttp?: boolean
+  /** Trusted hosts, IPs and CIDRs, reachable even when private. Default none. */
+  allow?: readonly string[]
+  /** A dns.lookup-compatible resolver. Default node:dns. */
+  lookup?: LookupFunction
+  /** Delays of the attempts of a queued message, each after the previous failed. Default 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+  schedule?: readonly number[]
+  /** Each delay is spread by up to ± this fraction. Default 0.1. */
+  jitter?: number
+  /** Retry-After is honoured up to this wait. Default 1 hour. */
+  maxRetryAfter?: number
+  /** Default 10 s. */
+  connectTimeout?: number
+  /** Time to the answer's headers. Default 15 s. */
+  headersTimeout?: number
+  /** Time between two chunks of the answer's body. Default 15 s. */
+  bodyTimeout?: number
+  /** The longest answer read, in bytes. Default 64 KiB. */
+  maxResponseSize?: number
+  /** Queued attempts in flight at most. Default 10. */
+  concurrency?: number
+  /** At close, how long attempts in flight may still take before they are aborted. Default 5 s. */
+  closeGrace?: number
+  /** Where queued messages wait. Default: in memory, lost on restart. */
+  store?: DeliveryStore
+  /** After every attempt, of send() and of queued messages. */
+  onAttempt?: Hook<AttemptEvent>
+  /** When a queued message is finished: delivered, failed, gone, contract-violation or exhausted. */
+  onOutcome?: Hook<OutcomeEvent>
+  /** At close, with the queued messages not finished (possibly none): persist them, or enqueue them again after a restart. */
+  onPending?: Hook<ScheduledAttempt[]>
+}
+
+export interface NormalisedDeliveryOptions {
+  secrets: Buffer[]
+  allowHttp: boolean
+  allow: string[]
+  lookup: LookupFunction | undefined
+  schedule: number[]
+  jitter: number
+  maxRetryAfter: number
+  connectTimeout: number
+  headersTimeout: number
+  bodyTimeout: number
+  maxResponseSize: number
+  concurrency: number
+  closeGrace: number
+  store: DeliveryStore
+  onAttempt: Hook<AttemptEvent> | undefined
+  onOutcome: Hook<OutcomeEvent> | undefined
+  onPending: Hook<ScheduledAttempt[]> | undefined
+}
+
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+/** Standard Webhooks' and Svix's schedule: 8 attempts over about 27.6 hours. */
+export const DEFAULT_SCHEDULE: readonly number[] = [0, 5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
+
+const NUMBERS = {
+  jitter: { fallback: 0.1, min: 0, max: 1, integer: false },
+  maxRetryAfter: { fallback: HOUR, min: 0, max: Infinity, integer: false },
+  connectTimeout: { fallback: 10 * SECOND, min: 1, max: Infinity, integer: true },
+  headersTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
+  bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
+  maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
+  concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
+  closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false }
+} as const
+const HOOKS = ['lookup', 'onAttempt', 'onOutcome', 'onPending'] as const
+const STORE_METHODS = ['add', 'take', 'remove', 'pending'] as const
+const KEYS = new Set(['secret', 'allowHttp', 'allow', 'schedule', 'store', ...HOOKS, ...Object.keys(NUMBERS)])
+
+function fail (fault: string): never {
+  throw new InvalidDeliveryOptionsError(fault)
+}
+
+/** Checks the `delivery` option once, at registration, and fills in the defaults. */
+export function normaliseDeliveryOptions (options: DeliveryOptions = {}): NormalisedDeliveryOptions {
+  if (typeof options !== 'object' || options === null) fail('it must be an object')
+  for (const key of Object.keys(options)) {
+    if (!KEYS.has(key)) fail(`unknown option "${key}"`)
+  }
+  const numbers = Object.fromEntries(Object.entries(NUMBERS).map(([key, { fallback, min, max, integer }]) => {
+    const value = (options as Record<string, unknown>)[key] ?? fallback
+    if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
+      fail(`${key} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}, not ${inspect(value)}`)
+    }
+    return [key, value]
+  })) as Record<keyof typeof NUMBERS, number>
+  for (const key of HOOKS) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
+  }
+  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, store = createMemoryStore() } = options
+  if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
+  if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')
+  if (!Array.isArray(schedule) || schedule.length === 0 || !schedule.every(delay => typeof delay === 'number' && delay >= 0 && Number.isFinite(delay))) {
+    fail('schedule must be a non-empty array of delays in milliseconds (0 or more), the first before the first attempt')
+  }
+  if (!STORE_METHODS.every(method => typeof (store as unknown as Record<string, unknown>)[method] === 'function')) {
+    fail(`store must implement ${STORE_METHODS.join(', ')}`)
+  }
+  return {
+    secrets: [secret].flat().map(parseSecret),
+    allowHttp,
+    allow: [...allow],
+    lookup: options.lookup,
+    schedule: [...schedule],
+    ...numbers,
+    store,
+    onAttempt: options.onAttempt,
+    onOutcome: options.onOutcome,
+    onPending: options.onPending
+  }
+}

@@ -1,0 +1,188 @@
+import type { FastifyBaseLogger, FastifyError } from 'fastify'
+import { request } from 'undici'
+import type { Agent, Dispatcher } from 'undici'
+import type { OperationDefinition } from './definition.js'
+import { ContractViolationError, ReceiverGoneError, ReceiverStatusError, ReceiverUnreachableError } from './errors.js'
+import { isJsonMediaType } from './payload-validator.js'
+import type { PayloadValidator } from './payload-validator.js'
+import { signWebhook } from './signing.js'
+import type { Target } from './target.js'
+
+/** One attempt's result. `retryable`: 429, 5xx or no answer; `failed`: 3xx, another 4xx, or a refused address. */
+export type AttemptResult<Body = unknown> = Delivered<Body> | NotDelivered
+
+export interface Delivered<Body = unknown> {
+  outcome: 'delivered'
+  statusCode: number
+  /** The answer, parsed and validated, when a JSON schema is declared for its status; undefined otherwise. */
+  body: Body | undefined
+}
+
+export interface NotDelivered {
+  outcome: 'retryable' | 'failed' | 'gone' | 'contract-violation'
+  /** undefined when no answer came */
+  statusCode: number | undefined
+  error: FastifyError
+  /** A 429 or 5xx answer's Retry-After, in milliseconds from when it came. */
+  retryAfter?: number | undefined
+}
+
+export interface Attempt {
+  /** The message's id, sent as webhook-id: the same on every attempt, the receiver's idempotency key. */
+  messageId: string
+  /** 1 for the first. */
+  attempt: number
+  definition: OperationDefinition
+  target: Target
+  /** The serialised, validated payload. */
+  body: string | undefined
+}
+
+export interface AttemptEvent {
+  messageId: string
+  attempt: number
+  definition: OperationDefinition
+  target: Target
+  result: AttemptResult
+}
+
+export type Hook<Event> = (event: Event) => void | Promise<void>
+
+export interface Sender {
+  /** Sends one attempt; never rejects: every failure is a classified result. */
+  attempt (attempt: Attempt): Promise<AttemptResult>
+  /** Lets the attempts in flight finish within `graceMs`, then aborts the others; resolves once all have settled. */
+  drain (graceMs: number): Promise<void>
+}
+
+export interface SenderOptions {
+  /** The address policy's Agent: it refuses forbidden addresses and bounds every phase. */
+  agent: Agent
+  /** Signing keys; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
+  secrets: readonly Buffer[]
+  validator: PayloadValidator
+  log: FastifyBaseLogger
+  onAttempt: Hook<AttemptEvent> | undefined
+}
+
+const POLICY_REFUSALS = new Set(['FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', 'FST_OPENAPI_CALLBACKS_INVALID_URL'])
+
+/** Calls an app's hook. The promise never rejects: what the hook throws or rejects with is logged, so it cannot crash the process. */
+export function callHook<Event> (hook: Hook<Event> | undefined, event: Event, log: FastifyBaseLogger, name: string): Promise<void> {
+  const failed = (error: unknown): void => { log.error({ err: error }, `fastify-openapi-callbacks: the ${name} hook failed`) }
+  try {
+    return Promise.resolve(hook?.(event)).catch(failed)
+  } catch (error) {
+    failed(error)
+    return Promise.resolve()
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function parseRetryAfter (header: string | string[] | undefined): number | undefined {
+  const value = [header].flat()[0]?.trim()
+  if (value === undefined) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+export function createSender (options: SenderOptions): Sender {
+  const { agent, secrets, validator, log, onAttempt } = options
+  const inFlight = new Map<Promise<AttemptResult>, AbortController>()
+
+  async function run ({ messageId, definition, target, body }: Attempt, signal: AbortSignal): Promise<AttemptResult> {
+    const host = new URL(target.url).host
+    const timestamp = Math.floor(Date.now() / 1000)
+    const headers: Record<string, string> = {
+      'user-agent': 'fastify-openapi-callbacks',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(secrets.length === 0
+        ? { 'webhook-id': messageId, 'webhook-timestamp': String(timestamp) }
+        : signWebhook(secrets, messageId, timestamp, body ?? ''))
+    }
+    let response: Dispatcher.ResponseData
+    try {
+      // undici's request() follows no redirect; the Agent refuses forbidden addresses and bounds every phase
+      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal })
+    } catch (error) {
+      if (POLICY_REFUSALS.has((error as FastifyError).code)) return { outcome: 'failed', statusCode: undefined, error: error as FastifyError }
+      return { outcome: 'retryable', statusCode: undefined, error: new ReceiverUnreachableError(host, String(error), { cause: error }) }
+    }
+    const { statusCode, headers: answer } = response
+    if (statusCode >= 200 && statusCode < 300) {
+      const check = validator.responseCheck(definition, statusCode)
+      const contentType = String(answer['content-type'] ?? '')
+      if (check === undefined || !isJsonMediaType(contentType)) {
+        await response.body.dump()
+        if (check === undefined) return { outcome: 'delivered', statusCode, body: undefined }
+        return violation(host, statusCode, `its content-type is "${contentType}", not JSON`)
+      }
+      let value: unknown
+      try {
+        value = JSON.parse(await response.body.text())
+      } catch (error) {
+        return violation(host, statusCode, `its body cannot be read as JSON (${String(error)})`)
+      }
+      const faults = check(value)
+      if (faults !== undefined) return violation(host, statusCode, `its body breaks the response schema: ${faults.join('; ')}`)
+      return { outcome: 'delivered', statusCode, body: value }
+    }
+    await response.body.dump()
+    if (statusCode === 410) return { outcome: 'gone', statusCode, error: new ReceiverGoneError(host) }
+    if (statusCode === 429 || statusCode >= 500) {
+      return {
+        outcome: 'retryable',
+        statusCode,
+        error: new ReceiverStatusError(host, statusCode, 'a temporary failure; the message is retried by the schedule'),
+        retryAfter: parseRetryAfter(answer['retry-after'])
+      }
+    }
+    const reason = statusCode < 400
+      ? 'a redirect, which is never followed: register the final URL'
+      : 'the receiver refused the message; it is not retried'
+    return { outcome: 'failed', statusCode, error: new ReceiverStatusError(host, statusCode, reason) }
+  }
+
+  function report (attempt: Attempt, result: AttemptResult): void {
+    const { messageId, definition, target } = attempt
+    const fields = {
+      messageId,
+      kind: definition.kind,
+      name: target.name,
+      host: new URL(target.url).host,
+      attempt: attempt.attempt,
+      statusCode: result.statusCode,
+      outcome: result.outcome,
+      ...(result.outcome === 'delivered' ? {} : { err: result.error })
+    }
+    if (result.outcome === 'delivered') log.info(fields, 'fastify-openapi-callbacks: attempt delivered')
+    else log.warn(fields, `fastify-openapi-callbacks: attempt ${result.outcome}`)
+    callHook(onAttempt, { messageId, attempt: attempt.attempt, definition, target, result }, log, 'onAttempt')
+  }
+
+  return {
+    attempt (attempt) {
+      const controller = new AbortController()
+      const promise = run(attempt, controller.signal).then(result => {
+        inFlight.delete(promise)
+        report(attempt, result)
+        return result
+      })
+      inFlight.set(promise, controller)
+      return promise
+    },
+    async drain (graceMs) {
+      const settled = Promise.all(inFlight.keys())
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([settled, new Promise(resolve => { timer = setTimeout(resolve, graceMs).unref() })])
+      clearTimeout(timer)
+      for (const controller of inFlight.values()) controller.abort()
+      await settled
+    }
+  }
+}
+
+function violation (host: string, statusCode: number, fault: string): NotDelivered {
+  return { outcome: 'contract-violation', statusCode, error: new ContractViolationError(host, statusCode, fault) }
+}

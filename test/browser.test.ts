@@ -1,0 +1,126 @@
+// What a person sees in Swagger UI (served by @fastify/swagger-ui at /docs), in Debian's headless Chromium.
+import { existsSync } from 'node:fs'
+import t from 'tap'
+import type { Test } from 'tap'
+import type { Browser, Locator, Page } from 'playwright-core'
+import { buildApp } from '../example/app.js'
+import { CHROMIUM, expand, launchChromium, openCallbacks, operation } from './swagger-ui.js'
+
+const KEY = '{$request.query.callback_url}/invoices/{$request.body#/id}'
+const chromiumMissing = `Chromium not found at ${CHROMIUM}: apt-get install chromium to run the browser tests`
+
+if (!existsSync(CHROMIUM) && !process.env.CI) {
+  t.plan(0, chromiumMissing)
+} else {
+  let browser: Browser
+  t.before(async () => {
+    // CI installs Chromium and never skips these tests
+    if (!existsSync(CHROMIUM)) throw new Error(`${chromiumMissing} (CI never skips them)`)
+    browser = await launchChromium()
+  })
+  t.teardown(() => browser?.close())
+
+  /** The example's /docs in a fresh page, with Chromium's console errors and any request leaving the app. */
+  async function openDocs (t: Test, openapi: string): Promise<{ page: Page, consoleErrors: string[], outside: string[] }> {
+    const app = await buildApp({ openapi })
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 })
+    const context = await browser.newContext()
+    t.teardown(async () => {
+      await context.close()
+      await app.close()
+    })
+    const page = await context.newPage()
+    // Swagger UI draws in about a second here; a missing element fails the test after this long
+    page.setDefaultTimeout(15_000)
+    const consoleErrors: string[] = []
+    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()) })
+    page.on('pageerror', (error) => consoleErrors.push(`${error.name}: ${error.message}`))
+    const outside: string[] = []
+    page.on('request', (request) => { if (new URL(request.url()).origin !== origin) outside.push(request.url()) })
+    await page.goto(`${origin}/docs`)
+    return { page, consoleErrors, outside }
+  }
+
+  /** Waits until Swagger UI shows an element; if it never does, the test fails saying what is missing. */
+  async function shown (locator: Locator, what: string): Promise<void> {
+    try {
+      await locator.first().waitFor()
+    } catch (error) {
+      throw new Error(`Swagger UI does not show ${what}`, { cause: error })
+    }
+  }
+
+  async function seeText (t: Test, locator: Locator, expected: string | RegExp, what: string): Promise<void> {
+    await shown(locator, what)
+    const text = await locator.textContent()
+    if (typeof expected === 'string') t.equal(text, expected, what)
+    else t.match(text, expected, what)
+  }
+
+  /**
+   * The first-level property names in the Schema tab of a request body or response.
+   * 3.1 documents are drawn by Swagger UI's JSON Schema 2020-12 renderer, 3.0 ones by its model table,
+   * which marks required properties with a star.
+   */
+  async function schemaProperties (section: Locator, what: string): Promise<string[]> {
+    await shown(section, what)
+    await section.getByRole('tab', { name: 'Schema' }).click()
+    const names = section.locator([
+      '.json-schema-2020-12[data-json-schema-level="1"] > .json-schema-2020-12-head > .json-schema-2020-12__title',
+      '.model-box .inner-object > table.model > tbody > tr.property-row > td:first-child'
+    ].join(', '))
+    await shown(names, `the properties of ${what}`)
+    return (await names.allTextContents()).map(name => name.replace(/\*$/, ''))
+  }
+
+  function assertNothingWrong (t: Test, { consoleErrors, outside }: { consoleErrors: string[], outside: string[] }): void {
+    t.same(consoleErrors, [], 'Chromium\'s console shows no error')
+    t.same(outside, [], 'Swagger UI requests nothing outside the app')
+  }
+
+  for (const openapi of ['3.1.0', '3.0.3']) {
+    t.test(`POST /invoices/ shows its callback in a Callbacks tab (OpenAPI ${openapi})`, async (t) => {
+      const docs = await openDocs(t, openapi)
+      const invoices = operation(docs.page, 'post', '/invoices/')
+      await expand(invoices)
+      await shown(invoices.locator('.tab-item'), 'the tabs of POST /invoices/')
+      t.same(await invoices.locator('.tab-item').allTextContents(), ['Parameters', 'Callbacks'], 'the operation has a Callbacks tab')
+
+      const callbacks = await openCallbacks(invoices)
+      t.same(await callbacks.locator('h2').allTextContents(), ['invoice_notification'], 'the callback\'s name')
+      const callback = callbacks.locator('.opblock')
+      t.equal(await callback.count(), 1, 'one callback operation')
+      await seeText(t, callback.locator('.opblock-summary-method'), 'POST', 'the callback\'s method')
+      await seeText(t, callback.locator('.opblock-summary-path'), KEY, 'the callback\'s normalised expression')
+      await seeText(t, callback.locator('.opblock-summary-description'), 'Invoice Notification', 'the callback\'s summary')
+
+      await expand(callback)
+      const body = callback.locator('.opblock-section-request-body')
+      await seeText(t, body.locator('.opblock-title'), 'Request body', 'the callback\'s request body')
+      t.same(await schemaProperties(body, 'the callback\'s request body'), ['description', 'paid'], 'the request body\'s properties')
+      const ok = callback.locator('.responses-table tr.response[data-code="200"]')
+      await seeText(t, ok.locator('.response-col_description .renderedMarkdown'), 'Successful Response', 'the callback\'s 200 response')
+      t.same(await schemaProperties(ok, 'the callback\'s 200 response'), ['ok'], 'the 200 response\'s properties')
+
+      assertNothingWrong(t, docs)
+    })
+  }
+
+  t.test('the Webhooks section shows new-subscription and its body (OpenAPI 3.1.0)', async (t) => {
+    const docs = await openDocs(t, '3.1.0')
+    const webhooks = docs.page.locator('.webhooks')
+    await seeText(t, webhooks.locator(':scope > h2'), 'Webhooks', 'a Webhooks section')
+    const subscription = operation(webhooks, 'post', 'new-subscription')
+    await seeText(t, subscription.locator('.opblock-summary-path'), 'new-subscription', 'the webhook new-subscription')
+
+    await expand(subscription)
+    await seeText(t, subscription.locator('.opblock-description'), /When a new user subscribes to your service/, 'the webhook\'s description')
+    t.same(
+      await schemaProperties(subscription.locator('.opblock-section-request-body'), 'the webhook\'s body'),
+      ['username', 'monthly_fee', 'start_date'],
+      'the body\'s properties'
+    )
+
+    assertNothingWrong(t, docs)
+  })
+}

@@ -1,0 +1,88 @@
+import { test } from 'tap'
+import Fastify from 'fastify'
+import swagger from '@fastify/swagger'
+import openapiCallbacks, { DEFAULT_SCHEDULE, createMemoryStore } from '../lib/index.js'
+import { normaliseDeliveryOptions } from '../lib/delivery-options.js'
+
+const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
+
+test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, bounded everything', async (t) => {
+  const { store, ...defaults } = normaliseDeliveryOptions()
+  t.same(defaults, {
+    secrets: [],
+    allowHttp: false,
+    allow: [],
+    lookup: undefined,
+    schedule: [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+    jitter: 0.1,
+    maxRetryAfter: 3_600_000,
+    connectTimeout: 10_000,
+    headersTimeout: 15_000,
+    bodyTimeout: 15_000,
+    maxResponseSize: 65_536,
+    concurrency: 10,
+    closeGrace: 5_000,
+    onAttempt: undefined,
+    onOutcome: undefined,
+    onPending: undefined
+  })
+  t.same(DEFAULT_SCHEDULE, defaults.schedule)
+  t.same(store.pending(), [], 'an empty memory store')
+  t.not(normaliseDeliveryOptions().store, store, 'one store per registration')
+})
+
+test('given options are kept, secrets decoded', async (t) => {
+  const store = createMemoryStore()
+  const hook = () => {}
+  const options = normaliseDeliveryOptions({
+    secret: [SECRET, SECRET],
+    allowHttp: true,
+    allow: ['10.0.0.0/8'],
+    schedule: [0, 10],
+    jitter: 0,
+    concurrency: 1,
+    closeGrace: 0,
+    store,
+    onAttempt: hook
+  })
+  t.same(options.secrets, [Buffer.alloc(32, 1), Buffer.alloc(32, 1)])
+  t.match(options, { allowHttp: true, allow: ['10.0.0.0/8'], schedule: [0, 10], jitter: 0, concurrency: 1, closeGrace: 0, onAttempt: hook })
+  t.equal(options.store, store)
+  t.same(normaliseDeliveryOptions({ secret: SECRET }).secrets, [Buffer.alloc(32, 1)])
+})
+
+test('bad options fail registration with a typed error naming the option', async (t) => {
+  const cases: Array<[unknown, string | RegExp]> = [
+    ['fast', 'it must be an object'],
+    [null, 'it must be an object'],
+    [{ retries: 3 }, 'unknown option "retries"'],
+    [{ jitter: 2 }, 'jitter must be a number from 0 to 1, not 2'],
+    [{ jitter: '0.1' }, 'jitter must be a number from 0 to 1, not \'0.1\''],
+    [{ concurrency: 0 }, 'concurrency must be an integer from 1 up, not 0'],
+    [{ concurrency: 1.5 }, 'concurrency must be an integer from 1 up, not 1.5'],
+    [{ headersTimeout: Number.NaN }, 'headersTimeout must be an integer from 1 up, not NaN'],
+    [{ maxRetryAfter: -1 }, 'maxRetryAfter must be a number from 0 up, not -1'],
+    [{ onOutcome: 'log' }, 'onOutcome must be a function'],
+    [{ lookup: {} }, 'lookup must be a function'],
+    [{ allowHttp: 'yes' }, 'allowHttp must be a boolean'],
+    [{ allow: '127.0.0.1' }, 'allow must be an array of hosts, IP addresses and CIDR ranges'],
+    [{ schedule: [] }, /^schedule must be a non-empty array/],
+    [{ schedule: '0,5' }, /^schedule must be a non-empty array/],
+    [{ schedule: [0, -5] }, /^schedule must be a non-empty array/],
+    [{ schedule: [0, Infinity] }, /^schedule must be a non-empty array/],
+    [{ schedule: [0, '5s'] }, /^schedule must be a non-empty array/],
+    [{ store: new Map() }, 'store must implement add, take, remove, pending']
+  ]
+  for (const [delivery, fault] of cases) {
+    t.throws(() => normaliseDeliveryOptions(delivery as any), {
+      code: 'FST_OPENAPI_CALLBACKS_INVALID_DELIVERY_OPTIONS',
+      message: typeof fault === 'string' ? `Invalid \`delivery\` option: ${fault}` : new RegExp(fault.source.replace('^', '^Invalid `delivery` option: '))
+    }, JSON.stringify(delivery))
+  }
+  t.throws(() => normaliseDeliveryOptions({ secret: 'hunter2' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_SECRET' })
+
+  const app = Fastify()
+  await app.register(swagger, { openapi: { info: { title: 'T', version: '1.0.0' } } })
+  app.register(openapiCallbacks, { delivery: { allow: ['https://bad/entry'] } })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_OPENAPI_CALLBACKS_INVALID_ADDRESS_POLICY' }, 'the address policy checks `allow`')
+})

@@ -1,0 +1,140 @@
+import { test } from 'tap'
+import { Type } from '@sinclair/typebox'
+import { callbackRouter } from '../lib/index.js'
+import type { DeliveryOptions, OutcomeEvent, ScheduledAttempt } from '../lib/index.js'
+import { appWith } from './helpers.js'
+import { startReceiver } from './receivers.js'
+
+const Event = Type.Object({ id: Type.String() })
+
+/** The plugin with the test receivers on 127.0.0.1 trusted; `outcome()` resolves with the next final outcome. */
+async function sender (delivery: DeliveryOptions = {}) {
+  const lines: Array<Record<string, any>> = []
+  const outcomes: OutcomeEvent[] = []
+  let waiting: ((event: OutcomeEvent) => void) | undefined
+  const app = await appWith({
+    openapi: '3.1.0',
+    pluginOptions: {
+      delivery: {
+        allowHttp: true,
+        allow: ['127.0.0.1'],
+        onOutcome: (event) => {
+          outcomes.push(event)
+          waiting?.(event)
+        },
+        ...delivery
+      }
+    },
+    serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
+  })
+  const created = app.webhooks.post('created', { schema: { body: Event } })
+  return { app, lines, outcomes, created, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
+}
+
+test('enqueue() validates now, answers with the message id, and delivers in the background', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const { app, created, outcome, lines } = await sender()
+  t.teardown(() => app.close())
+  await app.ready()
+  const delivered = outcome()
+  const { id } = await app.callbacks.enqueue(created, receiver.origin, { id: 'c-1' })
+  t.match(id, /^msg_/)
+  t.match(await delivered, {
+    messageId: id,
+    definition: created,
+    target: { kind: 'webhook', name: 'created', method: 'POST', url: `${receiver.origin}/` },
+    outcome: 'delivered',
+    attempts: 1,
+    result: { outcome: 'delivered', statusCode: 200 }
+  })
+  t.equal(receiver.received[0]!.headers['webhook-id'], id)
+  t.match(lines.find(line => line.msg === 'fastify-openapi-callbacks: message delivered'), { level: 30, messageId: id, attempts: 1, host: new URL(receiver.origin).host })
+})
+
+test('temporary failures are retried by the schedule with the same webhook-id, until it runs out', async (t) => {
+  const receiver = await startReceiver((_, response) => { response.writeHead(503).end() })
+  t.teardown(() => receiver.close())
+  const { app, created, outcome } = await sender({ schedule: [0, 50, 50] })
+  t.teardown(() => app.close())
+  await app.ready()
+  const exhausted = outcome()
+  const { id } = await app.callbacks.enqueue(created, receiver.origin, { id: 'c-2' })
+  t.match(await exhausted, { messageId: id, outcome: 'exhausted', attempts: 3, result: { outcome: 'retryable', statusCode: 503 } })
+  t.same(receiver.received.map(request => request.headers['webhook-id']), [id, id, id])
+})
+
+test('a callback target resolved by a route, stored, and queued', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const router = callbackRouter()
+  const done = router.post('{$request.body#/notify}/jobs/{$request.body#/id}', { name: 'job_done', schema: { body: Event } })
+  const { app, outcome } = await sender()
+  t.teardown(() => app.close())
+  app.post('/jobs', { schema: { body: Type.Object({ id: Type.String(), notify: Type.Optional(Type.String()) }), callbacks: router.routes } }, async (request, reply) => {
+    const resolved = app.callbacks.target(done, request)
+    if (!resolved.ok) return reply.code(202).send({ queued: false, missing: resolved.missing })
+    // the target is plain JSON: it could be stored with the job and sent from elsewhere
+    const stored = JSON.parse(JSON.stringify(resolved.target))
+    const { id } = await app.callbacks.enqueue(done, stored, { id: (request.body as { id: string }).id })
+    return reply.code(202).send({ queued: true, id })
+  })
+  await app.ready()
+  const delivered = outcome()
+  const queued = await app.inject({ method: 'POST', url: '/jobs', payload: { id: 'j 1', notify: `${receiver.origin}/hooks` } })
+  t.equal(queued.statusCode, 202)
+  t.match(await delivered, { messageId: queued.json().id, outcome: 'delivered' })
+  t.same(receiver.received.map(({ url, body }) => [url, body]), [['/hooks/jobs/j%201', '{"id":"j 1"}']])
+  t.same((await app.inject({ method: 'POST', url: '/jobs', payload: { id: 'j-2' } })).json(), { queued: false, missing: '$request.body#/notify' })
+})
+
+test('at close, timers stop, attempts in flight get the grace period, and what is pending is reported', async (t) => {
+  const receiver = await startReceiver(() => {}) // never answers
+  t.teardown(() => receiver.close())
+  let reported: ScheduledAttempt[] | undefined
+  const { app, created, lines, outcomes } = await sender({ closeGrace: 20, schedule: [0, 60_000], onPending: (pending) => { reported = pending } })
+  await app.ready()
+  const { id } = await app.callbacks.enqueue(created, receiver.origin, { id: 'in-flight' })
+  await receiver.arrived(1)
+  // a second message fails now and waits an hour for its retry
+  const failing = await startReceiver((_, response) => { response.writeHead(500).end() })
+  t.teardown(() => failing.close())
+  const waiting = await app.callbacks.enqueue(created, failing.origin, { id: 'waiting' })
+  await failing.arrived(1)
+
+  await app.close()
+  t.same(outcomes, [], 'no message was finished')
+  t.same(reported!.map(({ message, attempt }) => [message.id, attempt, JSON.parse(message.body!).id]).sort(), [
+    [id, 2, 'in-flight'],
+    [waiting.id, 2, 'waiting']
+  ].sort(), 'both reported with their next attempt and their payload')
+  const warning = lines.find(line => line.msg.includes('not delivered at close'))!
+  t.match(warning, { level: 40, msg: 'fastify-openapi-callbacks: 2 queued message(s) not delivered at close; the onPending hook receives them' })
+  t.same(warning.pending.sort(), [id, waiting.id].sort())
+  t.match(lines.find(line => line.messageId === id && line.attempt === 1), {
+    outcome: 'retryable', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE' }
+  }, 'the attempt in flight was aborted after the grace period')
+
+  await t.rejects(app.callbacks.enqueue(created, receiver.origin, { id: 'late' }), {
+    code: 'FST_OPENAPI_CALLBACKS_DELIVERY_CLOSED',
+    message: 'Cannot send webhook POST "created": the server is closing, so delivery has stopped'
+  })
+  await t.rejects(app.callbacks.send(created, receiver.origin, { id: 'late' }), { code: 'FST_OPENAPI_CALLBACKS_DELIVERY_CLOSED' })
+  t.equal(receiver.received.length, 1)
+})
+
+test('an attempt that ends within the grace period is recorded; nothing pending, nothing to warn about; a failing onPending is logged', async (t) => {
+  let answer: () => void = () => {}
+  const receiver = await startReceiver((_, response) => { answer = () => response.writeHead(204).end() })
+  t.teardown(() => receiver.close())
+  const { app, created, lines, outcomes } = await sender({ closeGrace: 60_000, onPending: () => { throw new Error('cannot persist') } })
+  await app.ready()
+  await app.callbacks.enqueue(created, receiver.origin, { id: 'quick' })
+  await receiver.arrived(1)
+  const closing = app.close()
+  answer()
+  await closing
+  t.match(outcomes, [{ outcome: 'delivered' }])
+  t.notOk(lines.some(line => line.msg.includes('not delivered at close')))
+  t.match(lines.find(line => line.level === 50), { msg: 'fastify-openapi-callbacks: the onPending hook failed', err: { message: 'cannot persist' } })
+})
