@@ -57,6 +57,8 @@ const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3')
  * address sits), 6to4 2002::/16 and Teredo 2001::/32 (deprecated, and a local relay would deliver to the
  * embedded IPv4 address, which may be private) and IPv4-translated ::ffff:0:0/96.
  */
+const ALLOWED_URLS_KEPT = 1024
+
 function rangeOf (address: string): string {
   if (!ipaddr.isValid(address)) {
     return 'not an IP address'
@@ -112,7 +114,19 @@ export function createAddressPolicy (options: AddressPolicyOptions = {}): Addres
     return new InvalidUrlError(`plain http is not allowed (host ${host}); use https:, or set \`allowHttp\` to accept http`)
   }
 
+  // URLs checked and allowed, by text: a queue sends to the same few receivers again and again
+  const allowedUrls = new Map<string, string>()
+
   function checkUrl (input: string): string {
+    const known = allowedUrls.get(input)
+    if (known !== undefined) return known
+    const href = checkNewUrl(input)
+    if (allowedUrls.size >= ALLOWED_URLS_KEPT) allowedUrls.clear()
+    allowedUrls.set(input, href)
+    return href
+  }
+
+  function checkNewUrl (input: string): string {
     if (!URL.canParse(input)) {
       throw new InvalidUrlError('it is not an absolute URL; send an absolute https:// URL')
     }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import { request } from 'undici'
 import type { Agent, Dispatcher } from 'undici'
@@ -89,10 +90,13 @@ export function parseRetryAfter (header: string | string[] | undefined): number 
 
 export function createSender (options: SenderOptions): Sender {
   const { agent, secrets, validator, log, onAttempt } = options
-  const inFlight = new Map<Promise<AttemptResult>, AbortController>()
+  const inFlight = new Set<Promise<AttemptResult>>()
+  // one signal for every attempt: close aborts whatever is still in flight after the grace period
+  const closing = new AbortController()
+  // as many listeners as attempts in flight, each removed when its attempt ends
+  setMaxListeners(0, closing.signal)
 
-  async function run ({ messageId, definition, target, body }: Attempt, signal: AbortSignal): Promise<AttemptResult> {
-    const host = new URL(target.url).host
+  async function run ({ messageId, definition, target, body }: Attempt, host: string): Promise<AttemptResult> {
     const timestamp = Math.floor(Date.now() / 1000)
     const headers: Record<string, string> = {
       'user-agent': 'fastify-openapi-callbacks',
@@ -104,7 +108,7 @@ export function createSender (options: SenderOptions): Sender {
     let response: Dispatcher.ResponseData
     try {
       // undici's request() follows no redirect; the Agent refuses forbidden addresses and bounds every phase
-      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal })
+      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal: closing.signal })
     } catch (error) {
       if (POLICY_REFUSALS.has((error as FastifyError).code)) return { outcome: 'failed', statusCode: undefined, error: error as FastifyError }
       return { outcome: 'retryable', statusCode: undefined, error: new ReceiverUnreachableError(host, String(error), { cause: error }) }
@@ -144,13 +148,13 @@ export function createSender (options: SenderOptions): Sender {
     return { outcome: 'failed', statusCode, error: new ReceiverStatusError(host, statusCode, reason) }
   }
 
-  function report (attempt: Attempt, result: AttemptResult): void {
+  function report (attempt: Attempt, host: string, result: AttemptResult): void {
     const { messageId, definition, target } = attempt
     const fields = {
       messageId,
       kind: definition.kind,
       name: target.name,
-      host: new URL(target.url).host,
+      host,
       attempt: attempt.attempt,
       statusCode: result.statusCode,
       outcome: result.outcome,
@@ -163,21 +167,22 @@ export function createSender (options: SenderOptions): Sender {
 
   return {
     attempt (attempt) {
-      const controller = new AbortController()
-      const promise = run(attempt, controller.signal).then(result => {
+      // logged by host only: the full URL may carry a token
+      const host = new URL(attempt.target.url).host
+      const promise = run(attempt, host).then(result => {
         inFlight.delete(promise)
-        report(attempt, result)
+        report(attempt, host, result)
         return result
       })
-      inFlight.set(promise, controller)
+      inFlight.add(promise)
       return promise
     },
     async drain (graceMs) {
-      const settled = Promise.all(inFlight.keys())
+      const settled = Promise.all(inFlight)
       let timer: NodeJS.Timeout | undefined
       await Promise.race([settled, new Promise(resolve => { timer = setTimeout(resolve, graceMs).unref() })])
       clearTimeout(timer)
-      for (const controller of inFlight.values()) controller.abort()
+      closing.abort()
       await settled
     }
   }

@@ -83,17 +83,16 @@ function isObject (value: unknown): value is Record<string, unknown> {
  * and its URL must pass the address policy. Throws FST_OPENAPI_CALLBACKS_INVALID_TARGET, _INVALID_URL or _FORBIDDEN_ADDRESS.
  */
 export function checkTarget (definition: OperationDefinition, target: unknown, policy: AddressPolicy): Target {
-  const label = describeDefinition(definition)
   const given = definition.kind === 'webhook' && typeof target === 'string'
     ? { kind: 'webhook', name: definition.name, method: definition.method, url: target }
     : target
   if (!isObject(given) || typeof given.url !== 'string' || typeof given.name !== 'string') {
-    throw new InvalidTargetError(label, definition.kind === 'webhook'
+    throw new InvalidTargetError(describeDefinition(definition), definition.kind === 'webhook'
       ? 'expected the subscriber\'s URL, or { kind: \'webhook\', name, method, url }'
       : 'expected { kind: \'callback\', name, method, url }, as fastify.callbacks.target() returns it')
   }
   if (given.kind !== definition.kind || given.method !== definition.method || given.name !== (definition.name ?? given.name)) {
-    throw new InvalidTargetError(label, `the target is for ${String(given.kind)} ${String(given.method)} "${given.name}"`)
+    throw new InvalidTargetError(describeDefinition(definition), `the target is for ${String(given.kind)} ${String(given.method)} "${given.name}"`)
   }
   return { kind: definition.kind, name: given.name, method: definition.method, url: policy.checkUrl(given.url) }
 }
