@@ -548,6 +548,7 @@ test('invalid allow entries and agent options are refused at creation', async (t
 test('checkUrl remembers a bounded number of allowed URLs, and never an error', async (t) => {
   const policy = createAddressPolicy()
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a')
+  t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer when remembered')
   for (let index = 0; index < 1100; index++) policy.checkUrl(`https://hooks.example.com/${index}`)
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer after the memory was renewed')
   for (let round = 0; round < 2; round++) {
