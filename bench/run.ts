@@ -99,6 +99,51 @@ async function requestRows (): Promise<Row[]> {
   }
 }
 
+interface DeliveryRun { perSecond: number, p50: number, p99: number }
+
+function deliveryRun (mode: 'send' | 'baseline', port: number): DeliveryRun {
+  const output = execFileSync(process.execPath, [...tsx, 'bench/delivery.ts', mode, String(port), '10000', '16'], { encoding: 'utf8' })
+  return JSON.parse(output) as DeliveryRun
+}
+
+async function deliveryRows (): Promise<Row[]> {
+  const child = spawn(process.execPath, [...tsx, 'bench/delivery-receiver.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  try {
+    const [chunk] = await once(child.stdout!, 'data') as [Buffer]
+    const port = Number(chunk.toString().trim())
+    const baseline: DeliveryRun[] = []
+    const sent: DeliveryRun[] = []
+    for (let round = 0; round < 7; round++) {
+      baseline.push(deliveryRun('baseline', port))
+      sent.push(deliveryRun('send', port))
+    }
+    const added = (key: 'p50' | 'p99'): string => `+${(median(sent.map(run => run[key])) - median(baseline.map(run => run[key]))).toFixed(3)} ms`
+    return [
+      ratioRow('delivery', 'deliveries/s to a receiver on 127.0.0.1, 16 at a time', '/s', baseline.map(run => run.perSecond), sent.map(run => run.perSecond), '≥ 0.85', 0),
+      { part: 'delivery', measure: 'added latency, p50 / p99', baseline: `${median(baseline.map(run => run.p50)).toFixed(3)} / ${median(baseline.map(run => run.p99)).toFixed(3)} ms`, subject: `${median(sent.map(run => run.p50)).toFixed(3)} / ${median(sent.map(run => run.p99)).toFixed(3)} ms`, ratio: `${added('p50')} / ${added('p99')}`, spread: '', target: '' }
+    ]
+  } finally {
+    child.kill('SIGTERM')
+  }
+}
+
+function memoryRow (): Row {
+  const runs = Array.from({ length: 3 }, () => {
+    const output = execFileSync(process.execPath, ['--expose-gc', ...tsx, 'bench/delivery-memory.ts', '100000'], { encoding: 'utf8' })
+    return JSON.parse(output) as { beyondPayload: number, payloadBytes: number }
+  })
+  const beyond = runs.map(run => run.beyondPayload)
+  return {
+    part: 'delivery',
+    measure: `bytes each pending delivery holds beyond its ${runs[0]!.payloadBytes}-byte payload, 100,000 pending`,
+    baseline: '',
+    subject: `${median(beyond).toFixed(0)} B`,
+    ratio: '',
+    spread: `${Math.min(...beyond).toFixed(0)}–${Math.max(...beyond).toFixed(0)} B`,
+    target: '≤ 1024 B'
+  }
+}
+
 function print (rows: Row[]): void {
   const header: Row = { part: 'part', measure: 'measure', baseline: 'baseline (median)', subject: 'plugin (median)', ratio: 'ratio', spread: 'spread', target: 'target' }
   const keys = Object.keys(header) as Array<keyof Row>
@@ -110,7 +155,7 @@ function print (rows: Row[]): void {
 }
 
 async function main (): Promise<void> {
-  const rows = [...documentRows(), ...await requestRows()]
+  const rows = [...documentRows(), ...await requestRows(), ...await deliveryRows(), memoryRow()]
   print(rows)
 }
 
