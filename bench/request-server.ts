@@ -1,6 +1,7 @@
 // A server whose route declares callbacks but sends none: `request-server.ts <plugin|baseline>`.
 // Prints its port. The baseline documents the same route without the plugin.
 import Fastify from 'fastify'
+import { serveOnLoopback } from './serve.js'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
 import openapiCallbacks, { callbackRouter } from 'fastify-openapi-callbacks'
@@ -22,10 +23,7 @@ async function start (): Promise<void> {
       ...(withPlugin ? { callbacks: router.routes } : {})
     }
   }, async () => ({ msg: 'Invoice received' }))
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  process.stdout.write(`${typeof address === 'object' && address !== null ? address.port : ''}\n`)
-  process.on('SIGTERM', () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+  await serveOnLoopback(app)
 }
 
 start().catch((error: unknown) => {

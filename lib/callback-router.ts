@@ -1,5 +1,5 @@
-import { defineCallback } from './definition.js'
-import type { CallbackDefinition, CallbackOptions, HttpMethod, OperationSchema } from './definition.js'
+import { defineCallback, methodShorthands } from './definition.js'
+import type { CallbackDefinition, CallbackOptions, HttpMethod, MethodShorthands, OperationSchema } from './definition.js'
 
 type MethodShorthand = <S extends OperationSchema = OperationSchema>(url: string, options?: CallbackOptions<S>) => CallbackDefinition<S>
 
@@ -9,14 +9,9 @@ export interface CallbackRouteOptions<S extends OperationSchema = OperationSchem
 }
 
 /** Callbacks declared like Fastify routes; `routes` goes into a route schema's `callbacks`. */
-export interface CallbackRouter {
+export interface CallbackRouter extends MethodShorthands<MethodShorthand> {
   readonly routes: readonly CallbackDefinition[]
   route: <S extends OperationSchema = OperationSchema>(options: CallbackRouteOptions<S>) => CallbackDefinition<S>
-  get: MethodShorthand
-  put: MethodShorthand
-  post: MethodShorthand
-  patch: MethodShorthand
-  delete: MethodShorthand
 }
 
 export function callbackRouter (): CallbackRouter {
@@ -26,15 +21,10 @@ export function callbackRouter (): CallbackRouter {
     routes.push(definition)
     return definition
   }
-  const shorthand = (method: HttpMethod): MethodShorthand => (url, options) => add(method, url, options)
   return {
     // a frozen copy, so `routes` handed to a route schema cannot change under it
     get routes () { return Object.freeze([...routes]) },
     route: ({ method, url, ...options }) => add(method, url, options),
-    get: shorthand('GET'),
-    put: shorthand('PUT'),
-    post: shorthand('POST'),
-    patch: shorthand('PATCH'),
-    delete: shorthand('DELETE')
+    ...methodShorthands((method): MethodShorthand => (url, options) => add(method, url, options))
   }
 }

@@ -3,6 +3,19 @@ import { InvalidDefinitionError } from './errors.js'
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
 const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])
 
+/** The shorthands a router offers, as a Fastify instance does. */
+export interface MethodShorthands<Shorthand> {
+  get: Shorthand
+  put: Shorthand
+  post: Shorthand
+  patch: Shorthand
+  delete: Shorthand
+}
+
+export function methodShorthands<Shorthand> (shorthand: (method: HttpMethod) => Shorthand): MethodShorthands<Shorthand> {
+  return { get: shorthand('GET'), put: shorthand('PUT'), post: shorthand('POST'), patch: shorthand('PATCH'), delete: shorthand('DELETE') }
+}
+
 /** The schemas of a callback or webhook operation, as in a Fastify route's `schema`. */
 export interface OperationSchema {
   body?: unknown

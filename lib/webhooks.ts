@@ -1,5 +1,5 @@
-import { defineWebhook } from './definition.js'
-import type { HttpMethod, OperationSchema, WebhookDefinition, WebhookOptions } from './definition.js'
+import { defineWebhook, methodShorthands } from './definition.js'
+import type { HttpMethod, MethodShorthands, OperationSchema, WebhookDefinition, WebhookOptions } from './definition.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from './errors.js'
 import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './openapi-operation.js'
 import type { OperationSkeleton } from './openapi-operation.js'
@@ -15,14 +15,9 @@ export interface WebhookRouteOptions<S extends OperationSchema = OperationSchema
 }
 
 /** `fastify.webhooks`: OpenAPI 3.1 webhooks declared like routes, as FastAPI's `app.webhooks`. */
-export interface WebhookRouter {
+export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
   readonly routes: readonly WebhookDefinition[]
   route: <S extends OperationSchema = OperationSchema>(options: WebhookRouteOptions<S>) => WebhookDefinition<S>
-  get: MethodShorthand
-  put: MethodShorthand
-  post: MethodShorthand
-  patch: MethodShorthand
-  delete: MethodShorthand
 }
 
 /** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
@@ -69,16 +64,10 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
     declared.push({ definition, skeleton, schemas })
     return definition
   }
-  const shorthand = (method: HttpMethod): MethodShorthand => (name, options) => add(method, name, options)
-
   const router: WebhookRouter = {
     get routes () { return Object.freeze(declared.map(({ definition }) => definition)) },
     route: ({ method, name, ...options }) => add(method, name, options),
-    get: shorthand('GET'),
-    put: shorthand('PUT'),
-    post: shorthand('POST'),
-    patch: shorthand('PATCH'),
-    delete: shorthand('DELETE')
+    ...methodShorthands((method): MethodShorthand => (name, options) => add(method, name, options))
   }
 
   return {
