@@ -117,7 +117,10 @@ async function deliveryRows (): Promise<Row[]> {
       baseline.push(deliveryRun('baseline', port))
       sent.push(deliveryRun('send', port))
     }
-    const added = (key: 'p50' | 'p99'): string => `+${(median(sent.map(run => run[key])) - median(baseline.map(run => run[key]))).toFixed(3)} ms`
+    const added = (key: 'p50' | 'p99'): string => {
+      const difference = median(sent.map(run => run[key])) - median(baseline.map(run => run[key]))
+      return `${difference < 0 ? '−' : '+'}${Math.abs(difference).toFixed(3)} ms`
+    }
     return [
       ratioRow('delivery', 'deliveries/s to a receiver on 127.0.0.1, 16 at a time', '/s', baseline.map(run => run.perSecond), sent.map(run => run.perSecond), '≥ 0.85', 0),
       { part: 'delivery', measure: 'added latency, p50 / p99', baseline: `${median(baseline.map(run => run.p50)).toFixed(3)} / ${median(baseline.map(run => run.p99)).toFixed(3)} ms`, subject: `${median(sent.map(run => run.p50)).toFixed(3)} / ${median(sent.map(run => run.p99)).toFixed(3)} ms`, ratio: `${added('p50')} / ${added('p99')}`, spread: '', target: '' }
