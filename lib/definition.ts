@@ -1,4 +1,5 @@
 import { InvalidDefinitionError } from './errors.js'
+import { isObject } from './json.js'
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
 const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -80,10 +81,6 @@ const SCHEMA_KEY_HINTS: Record<string, string> = {
   parameters: 'querystring, params or headers'
 }
 
-function isPlainObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /** Checks every option once, where the definition is made, so later stages can trust it. */
 function checkOptions (label: string, options: Record<string, unknown>, extraKeys: readonly string[]): void {
   const fail = (fault: string): never => { throw new InvalidDefinitionError(label, fault) }
@@ -100,14 +97,14 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   }
   if (deprecated !== undefined && typeof deprecated !== 'boolean') fail('deprecated must be a boolean')
   if (schema === undefined) return
-  if (!isPlainObject(schema)) return fail('schema must be an object like a Fastify route schema')
+  if (!isObject(schema)) return fail('schema must be an object like a Fastify route schema')
   for (const key of Object.keys(schema)) {
     if (SCHEMA_KEYS.has(key)) continue
     const hint = SCHEMA_KEY_HINTS[key]
     fail(`schema.${key} is not a route schema key${hint === undefined ? '' : `: did you mean schema.${hint}?`}`)
   }
   for (const key of ['body', 'headers', 'querystring', 'params'] as const) {
-    if (schema[key] !== undefined && !isPlainObject(schema[key])) fail(`schema.${key} must be a JSON Schema object`)
+    if (schema[key] !== undefined && !isObject(schema[key])) fail(`schema.${key} must be a JSON Schema object`)
   }
   for (const key of ['headers', 'querystring', 'params'] as const) {
     const parameters = schema[key] as Record<string, unknown> | undefined
@@ -117,10 +114,10 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   }
   const { response } = schema
   if (response !== undefined) {
-    if (!isPlainObject(response)) return fail('schema.response must map status codes to schemas')
+    if (!isObject(response)) return fail('schema.response must map status codes to schemas')
     for (const [code, value] of Object.entries(response)) {
       if (!/^([1-5](\d\d|XX|xx)|default)$/.test(code)) fail(`schema.response has an invalid status code "${code}"`)
-      if (!isPlainObject(value)) fail(`schema.response.${code} must be a JSON Schema object`)
+      if (!isObject(value)) fail(`schema.response.${code} must be a JSON Schema object`)
     }
   }
   for (const key of ['consumes', 'produces'] as const) {
@@ -158,7 +155,7 @@ export interface CallbackOptions<S extends OperationSchema = OperationSchema> ex
 
 export function defineCallback<S extends OperationSchema> (method: unknown, url: unknown, options: CallbackOptions<S> = {}): CallbackDefinition<S> {
   const label = `callback ${String(method)} ${String(url)}${options.name === undefined ? '' : ` ("${options.name}")`}`
-  if (!isPlainObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
+  if (!isObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
   const checkedMethod = checkMethod(label, method)
   if (typeof url !== 'string' || url.trim() === '') throw new InvalidDefinitionError(label, 'the url must be a non-empty runtime-expression key such as "{$request.query.callback_url}/events"')
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
@@ -178,7 +175,7 @@ export interface WebhookOptions<S extends OperationSchema = OperationSchema> ext
 
 export function defineWebhook<S extends OperationSchema> (method: unknown, name: unknown, options: WebhookOptions<S> = {}): WebhookDefinition<S> {
   const label = `webhook ${String(method)} ${JSON.stringify(name)}`
-  if (!isPlainObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
+  if (!isObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
   const checkedMethod = checkMethod(label, method)
   if (typeof name !== 'string' || name.trim() === '') throw new InvalidDefinitionError(label, 'a webhook needs a non-empty name, its key under `webhooks`')
   checkOptions(label, options, [])
@@ -188,4 +185,11 @@ export function defineWebhook<S extends OperationSchema> (method: unknown, name:
     ...operationFields<S>(checkedMethod, options),
     [kDefinition]: true
   })
+}
+
+/** A label naming the definition, as errors about definitions write it. */
+export function describeDefinition (definition: OperationDefinition): string {
+  return definition.kind === 'webhook'
+    ? `webhook ${definition.method} "${definition.name}"`
+    : `callback ${definition.method} ${definition.url}${definition.name === undefined ? '' : ` ("${definition.name}")`}`
 }

@@ -1,4 +1,6 @@
 import type { OperationDefinition } from './definition.js'
+import { isObject } from './json.js'
+import type { Json } from './json.js'
 
 /**
  * @fastify/swagger converts a callback operation's `requestBody` and `responses` with the same
@@ -8,8 +10,6 @@ import type { OperationDefinition } from './definition.js'
  * components too), and the operation is put back together from its skeleton once the document is built.
  */
 export const CARRIER = 'x-fastify-openapi-callbacks'
-
-type Json = Record<string, unknown>
 
 /** Where a converted schema goes: an index into the carrier's `allOf`. */
 type SchemaSlot = number
@@ -33,10 +33,6 @@ export interface NativeOperation { responses: Json }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
 const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header'], ['params', 'path']] as const
-
-function isObject (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Title Case of a name, as FastAPI writes a callback's default summary: invoice_notification → Invoice Notification. */
 export function titleCase (name: string): string {

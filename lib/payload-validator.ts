@@ -1,11 +1,11 @@
 import Ajv from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
+import { describeDefinition } from './definition.js'
 import type { OperationDefinition } from './definition.js'
 import { InvalidDefinitionError, InvalidPayloadError } from './errors.js'
-import { describeDefinition } from './target.js'
-
-type Json = Record<string, unknown>
+import { isObject } from './json.js'
+import type { Json } from './json.js'
 
 /** Checks a receiver's answer; returns the faults, or undefined when it conforms. */
 export type ResponseCheck = (value: unknown) => string[] | undefined
@@ -23,10 +23,6 @@ export interface PayloadValidator {
 interface Compiled {
   body: ValidateFunction | undefined
   responses: Map<string, ResponseCheck | undefined>
-}
-
-function isObject (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** application/json, or a +json type such as application/problem+json, with or without parameters. */

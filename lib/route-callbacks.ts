@@ -5,8 +5,8 @@ import { CARRIER, describeOperation, titleCase, toNative } from './openapi-opera
 import type { NativeOperation, OperationSkeleton } from './openapi-operation.js'
 import { compileCallbackKey } from './runtime-expression.js'
 import type { CallbackUrlTemplate } from './runtime-expression.js'
-
-type Json = Record<string, unknown>
+import { isObject } from './json.js'
+import type { Json } from './json.js'
 
 export interface RouteView {
   method: string | string[]
@@ -33,10 +33,6 @@ export interface CallbackRegistry {
 }
 
 const RAW_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
-
-function isObject (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** An operationId-safe form of a name or path. */
 export function identifier (text: string): string {

@@ -259,8 +259,8 @@ function describeBody (expression: BodyExpression, body: string): string {
 
 /** The schemas of a Fastify `response` map, whose values are schemas or `{ description, content: { type: { schema } } }`. */
 function responseSchemas (response: Record<string, unknown> | undefined): unknown[] {
-  return Object.values(response ?? {}).flatMap(value => isObject(value) && isObject(value.content)
-    ? Object.values(value.content).flatMap(media => isObject(media) && media.schema !== undefined ? [media.schema] : [])
+  return Object.values(response ?? {}).flatMap(value => isObjectOrArray(value) && isObjectOrArray(value.content)
+    ? Object.values(value.content).flatMap(media => isObjectOrArray(media) && media.schema !== undefined ? [media.schema] : [])
     : [value])
 }
 
@@ -281,7 +281,7 @@ function declares (schema: unknown, pointer: readonly string[], route: ParentRou
 // `followed` holds the `$ref` targets entered since the last token was consumed: meeting one again is a cycle.
 function resolves (schema: unknown, pointer: readonly string[], index: number, scope: Scope, followed: Set<unknown>): boolean {
   if (schema === true) return index === pointer.length
-  if (!isObject(schema)) return false
+  if (!isObjectOrArray(schema)) return false
   if (index === pointer.length) return true
   const inner = typeof schema.$id === 'string' ? { ...scope, resource: schema } : scope
   if (children(schema, pointer[index]!, scope.ignoreCase).some(child => resolves(child, pointer, index + 1, inner, new Set()))) return true
@@ -297,12 +297,12 @@ function resolves (schema: unknown, pointer: readonly string[], index: number, s
 /** The subschemas that apply to the value under `token`, as a JSON Schema validator would pick them. */
 function children (schema: Json, token: string, ignoreCase: boolean): unknown[] {
   const found: unknown[] = []
-  const properties = isObject(schema.properties) ? schema.properties : {}
+  const properties = isObjectOrArray(schema.properties) ? schema.properties : {}
   const property = ignoreCase
     ? Object.keys(properties).find(name => name.toLowerCase() === token.toLowerCase())
     : (Object.hasOwn(properties, token) ? token : undefined)
   if (property !== undefined) found.push(properties[property])
-  for (const [pattern, child] of Object.entries(isObject(schema.patternProperties) ? schema.patternProperties : {})) {
+  for (const [pattern, child] of Object.entries(isObjectOrArray(schema.patternProperties) ? schema.patternProperties : {})) {
     if (matches(pattern, token)) found.push(child)
   }
   if (found.length === 0) found.push(schema.additionalProperties)
@@ -343,7 +343,7 @@ function followRef (ref: string, scope: Scope): { schema: unknown, scope: Scope 
 
 /** The schema with this `$id` (a trailing '#' ignored) inside `node`. */
 function findResource (node: unknown, id: string, visited: Set<unknown>): unknown {
-  if (!isObject(node) || visited.has(node)) return undefined
+  if (!isObjectOrArray(node) || visited.has(node)) return undefined
   visited.add(node)
   if (typeof node.$id === 'string' && node.$id.replace(/#$/, '') === id) return node
   for (const value of Object.values(node)) {
@@ -365,7 +365,7 @@ function fragmentTarget (resource: unknown, fragment: string): unknown {
     } catch {
       return undefined
     }
-    node = isObject(node) && Object.hasOwn(node, name) ? node[name] : undefined
+    node = isObjectOrArray(node) && Object.hasOwn(node, name) ? node[name] : undefined
   }
   return node
 }
@@ -401,7 +401,7 @@ function reader (expression: RuntimeExpression): (context: EvaluationContext) =>
 }
 
 function property (value: unknown, name: string): unknown {
-  return isObject(value) && Object.hasOwn(value, name) ? value[name] : undefined
+  return isObjectOrArray(value) && Object.hasOwn(value, name) ? value[name] : undefined
 }
 
 /** A value as URL text: strings as they are, objects and arrays as JSON; undefined when there is none. */
@@ -410,6 +410,6 @@ function urlText (value: unknown): string | undefined {
   return typeof value === 'object' ? JSON.stringify(value) : String(value)
 }
 
-function isObject (value: unknown): value is Json {
+function isObjectOrArray (value: unknown): value is Json {
   return typeof value === 'object' && value !== null
 }

@@ -4,15 +4,12 @@ import { SwaggerDecoratorError, UnprocessedRouteError } from './errors.js'
 import { CARRIER, assembleOperation, carrierId } from './openapi-operation.js'
 import type { NativeOperation } from './openapi-operation.js'
 import type { CallbackRegistry } from './route-callbacks.js'
+import { isObject } from './json.js'
+import type { Json } from './json.js'
 
-type Json = Record<string, unknown>
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
 
 const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
-
-function isObject (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 export interface DocumentHooks {
   registry: CallbackRegistry

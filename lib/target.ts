@@ -1,8 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import type { AddressPolicy } from './address-policy.js'
+import { describeDefinition } from './definition.js'
 import type { CallbackDefinition, HttpMethod, OperationDefinition } from './definition.js'
 import { CallbackNotOnRouteError, InvalidTargetError, ResponseRequiredError } from './errors.js'
 import type { RouteCallback } from './route-callbacks.js'
+import { isObject } from './json.js'
 
 /** Where a callback goes, resolved while the request that creates the event is handled. Plain JSON: store it with the record. */
 export interface CallbackTarget {
@@ -32,13 +34,6 @@ export interface ResponseContext {
   statusCode: number
   headers?: Record<string, unknown>
   body?: unknown
-}
-
-/** A label naming the definition, as errors about definitions write it. */
-export function describeDefinition (definition: OperationDefinition): string {
-  return definition.kind === 'webhook'
-    ? `webhook ${definition.method} "${definition.name}"`
-    : `callback ${definition.method} ${definition.url}${definition.name === undefined ? '' : ` ("${definition.name}")`}`
 }
 
 export interface Targets {
@@ -72,10 +67,6 @@ export function createTargets (policy: AddressPolicy): Targets {
       return { ok: true, target: { kind: 'callback', name, method: definition.method, url: policy.checkUrl(evaluation.url) } }
     }
   }
-}
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null
 }
 
 /**

@@ -1,12 +1,13 @@
-import { defineWebhook, methodShorthands } from './definition.js'
+import { defineWebhook, describeDefinition, methodShorthands } from './definition.js'
 import type { HttpMethod, MethodShorthands, OperationSchema, WebhookDefinition, WebhookOptions } from './definition.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from './errors.js'
 import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './openapi-operation.js'
 import type { OperationSkeleton } from './openapi-operation.js'
 import { claimOperationId, identifier } from './route-callbacks.js'
 import type { CallbackRegistry } from './route-callbacks.js'
+import { isObject } from './json.js'
+import type { Json } from './json.js'
 
-type Json = Record<string, unknown>
 type MethodShorthand = <S extends OperationSchema = OperationSchema>(name: string, options?: WebhookOptions<S>) => WebhookDefinition<S>
 
 export interface WebhookRouteOptions<S extends OperationSchema = OperationSchema> extends WebhookOptions<S> {
@@ -24,10 +25,6 @@ export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
 export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
 
 interface DeclaredWebhook { definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
-
-function isObject (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 export interface Webhooks {
   router: WebhookRouter
@@ -49,7 +46,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
 
   const add = <S extends OperationSchema>(method: unknown, name: unknown, options?: WebhookOptions<S>): WebhookDefinition<S> => {
     const definition = defineWebhook(method, name, options)
-    const label = `webhook ${definition.method} "${definition.name}"`
+    const label = describeDefinition(definition)
     if (sealed) throw new InvalidDefinitionError(label, 'webhooks must be declared before the server is ready, while the document can still include them')
     if (declared.some(({ definition: other }) => other.name === definition.name && other.method === definition.method)) {
       throw new DuplicateDefinitionError(label, 'this name and method are declared twice')
@@ -101,7 +98,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         const method = definition.method.toLowerCase()
         const pathItem = (webhooks[definition.name] ?? {}) as Json
         if (pathItem[method] !== undefined) {
-          throw new DuplicateDefinitionError(`webhook ${definition.method} "${definition.name}"`, 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
+          throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
         webhooks[definition.name] = { ...pathItem, [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) }
       }
