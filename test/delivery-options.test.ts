@@ -2,7 +2,7 @@ import { test } from 'tap'
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import openapiCallbacks, { DEFAULT_SCHEDULE, createMemoryStore } from '../lib/index.js'
-import { normaliseDeliveryOptions } from '../lib/delivery-options.js'
+import { normaliseDeliveryOptions } from '../lib/delivery/options.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
 

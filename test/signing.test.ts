@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { newMessageId, parseSecret, signWebhook, verifyWebhook } from '../lib/signing.js'
+import { newMessageId, parseSecret, signWebhook, verifyWebhook } from '../lib/standard-webhooks/signing.js'
 
 const KEY_A = Buffer.alloc(32, 0xa1)
 const KEY_B = Buffer.alloc(48, 0xb2)

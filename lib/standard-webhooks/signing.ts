@@ -8,7 +8,7 @@ import {
   WebhookSignatureMismatchError,
   WebhookSignatureUnsupportedError,
   WebhookTimestampError
-} from './errors.js'
+} from '../util/errors.js'
 
 // Standard Webhooks 1.0: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 

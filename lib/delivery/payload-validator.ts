@@ -1,11 +1,11 @@
 import Ajv from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
-import { describeDefinition } from './definition.js'
-import type { OperationDefinition } from './definition.js'
-import { InvalidDefinitionError, InvalidPayloadError } from './errors.js'
-import { isObject } from './json.js'
-import type { Json } from './json.js'
+import { describeDefinition } from '../definition/definition.js'
+import type { OperationDefinition } from '../definition/definition.js'
+import { InvalidDefinitionError, InvalidPayloadError } from '../util/errors.js'
+import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 
 /** Checks a receiver's answer; returns the faults, or undefined when it conforms. */
 export type ResponseCheck = (value: unknown) => string[] | undefined

@@ -1,4 +1,4 @@
-import { ExpressionSyntaxError, UndeclaredExpressionError } from './errors.js'
+import { ExpressionSyntaxError, UndeclaredExpressionError } from '../util/errors.js'
 
 /** An OpenAPI runtime expression (OpenAPI 3.0.3 / 3.1.0, "Runtime Expressions"). */
 export type RuntimeExpression =

@@ -1,12 +1,12 @@
-import { defineWebhook, describeDefinition, methodShorthands } from './definition.js'
-import type { HttpMethod, MethodShorthands, OperationSchema, WebhookDefinition, WebhookOptions } from './definition.js'
-import { DuplicateDefinitionError, InvalidDefinitionError } from './errors.js'
-import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './openapi-operation.js'
-import type { OperationSkeleton } from './openapi-operation.js'
+import { defineWebhook, describeDefinition, methodShorthands } from '../definition/definition.js'
+import type { HttpMethod, MethodShorthands, OperationSchema, WebhookDefinition, WebhookOptions } from '../definition/definition.js'
+import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
+import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
+import type { OperationSkeleton } from './operation.js'
 import { claimOperationId, identifier } from './route-callbacks.js'
 import type { CallbackRegistry } from './route-callbacks.js'
-import { isObject } from './json.js'
-import type { Json } from './json.js'
+import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 
 type MethodShorthand = <S extends OperationSchema = OperationSchema>(name: string, options?: WebhookOptions<S>) => WebhookDefinition<S>
 

@@ -1,5 +1,5 @@
-import { InvalidDefinitionError } from './errors.js'
-import { isObject } from './json.js'
+import { InvalidDefinitionError } from '../util/errors.js'
+import { isObject } from '../util/json.js'
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
 const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])

@@ -1,4 +1,4 @@
-import type { DeliveryStore, ScheduledAttempt } from './dispatcher.js'
+import type { DeliveryStore, ScheduledAttempt } from '../dispatcher.js'
 
 interface Entry { scheduled: ScheduledAttempt, order: number }
 

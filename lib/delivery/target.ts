@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify'
-import type { AddressPolicy } from './address-policy.js'
-import { describeDefinition } from './definition.js'
-import type { CallbackDefinition, HttpMethod, OperationDefinition } from './definition.js'
-import { CallbackNotOnRouteError, InvalidTargetError, ResponseRequiredError } from './errors.js'
-import type { RouteCallback } from './route-callbacks.js'
-import { isObject } from './json.js'
+import type { AddressPolicy } from '../address-policy/address-policy.js'
+import { describeDefinition } from '../definition/definition.js'
+import type { CallbackDefinition, HttpMethod, OperationDefinition } from '../definition/definition.js'
+import { CallbackNotOnRouteError, InvalidTargetError, ResponseRequiredError } from '../util/errors.js'
+import type { RouteCallback } from '../document/route-callbacks.js'
+import { isObject } from '../util/json.js'
 
 /** Where a callback goes, resolved while the request that creates the event is handled. Plain JSON: store it with the record. */
 export interface CallbackTarget {

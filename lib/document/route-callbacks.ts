@@ -1,12 +1,12 @@
-import { isDefinition } from './definition.js'
-import type { CallbackDefinition } from './definition.js'
-import { DuplicateDefinitionError, InvalidDefinitionError } from './errors.js'
-import { CARRIER, describeOperation, titleCase, toNative } from './openapi-operation.js'
-import type { NativeOperation, OperationSkeleton } from './openapi-operation.js'
-import { compileCallbackKey } from './runtime-expression.js'
-import type { CallbackUrlTemplate } from './runtime-expression.js'
-import { isObject } from './json.js'
-import type { Json } from './json.js'
+import { isDefinition } from '../definition/definition.js'
+import type { CallbackDefinition } from '../definition/definition.js'
+import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
+import { CARRIER, describeOperation, titleCase, toNative } from './operation.js'
+import type { NativeOperation, OperationSkeleton } from './operation.js'
+import { compileCallbackKey } from '../expression/runtime-expression.js'
+import type { CallbackUrlTemplate } from '../expression/runtime-expression.js'
+import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 
 export interface RouteView {
   method: string | string[]

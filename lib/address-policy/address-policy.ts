@@ -3,7 +3,7 @@ import { isIP, type LookupFunction } from 'node:net'
 import { domainToASCII } from 'node:url'
 import ipaddr from 'ipaddr.js'
 import { Agent, buildConnector } from 'undici'
-import { ForbiddenAddressError, InvalidAddressPolicyError, InvalidUrlError } from './errors.js'
+import { ForbiddenAddressError, InvalidAddressPolicyError, InvalidUrlError } from '../util/errors.js'
 
 export interface AddressPolicyOptions {
   /** Accept plain http URLs. Default false: https only. */

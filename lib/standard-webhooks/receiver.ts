@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { InvalidSecretError } from './errors.js'
+import { InvalidSecretError } from '../util/errors.js'
 import { parseSecret, verifyWebhook } from './signing.js'
 
 export interface WebhookReceiverOptions {

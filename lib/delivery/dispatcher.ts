@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { OperationDefinition } from './definition.js'
-import { callHook } from './delivery.js'
-import type { AttemptResult, Hook, Sender } from './delivery.js'
+import type { OperationDefinition } from '../definition/definition.js'
+import { callHook } from './sender.js'
+import type { AttemptResult, Hook, Sender } from './sender.js'
 import type { Target } from './target.js'
 
 type Awaitable<T> = T | Promise<T>

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import { stringify } from 'yaml'
-import { SwaggerDecoratorError, UnprocessedRouteError } from './errors.js'
-import { CARRIER, assembleOperation, carrierId } from './openapi-operation.js'
-import type { NativeOperation } from './openapi-operation.js'
+import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
+import { CARRIER, assembleOperation, carrierId } from './operation.js'
+import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './route-callbacks.js'
-import { isObject } from './json.js'
-import type { Json } from './json.js'
+import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
 

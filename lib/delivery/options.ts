@@ -1,10 +1,10 @@
 import type { LookupFunction } from 'node:net'
 import { inspect } from 'node:util'
-import type { AttemptEvent, Hook } from './delivery.js'
+import type { AttemptEvent, Hook } from './sender.js'
 import type { DeliveryStore, OutcomeEvent, ScheduledAttempt } from './dispatcher.js'
-import { InvalidDeliveryOptionsError } from './errors.js'
-import { createMemoryStore } from './memory-store.js'
-import { parseSecret } from './signing.js'
+import { InvalidDeliveryOptionsError } from '../util/errors.js'
+import { createMemoryStore } from './engines/memory-store.js'
+import { parseSecret } from '../standard-webhooks/signing.js'
 
 /** The plugin's `delivery` option. Durations are in milliseconds. */
 export interface DeliveryOptions {

@@ -1,6 +1,6 @@
-import type { OperationDefinition } from './definition.js'
-import { isObject } from './json.js'
-import type { Json } from './json.js'
+import type { OperationDefinition } from '../definition/definition.js'
+import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 
 /**
  * @fastify/swagger converts a callback operation's `requestBody` and `responses` with the same
