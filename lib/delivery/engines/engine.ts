@@ -1,0 +1,44 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { DeliveryMessage } from '../message.js'
+import type { FinalOutcome } from '../retry-policy.js'
+import type { AttemptResult } from '../sender.js'
+
+/**
+ * What comes after an attempt, as the plugin decided it by the retry policy. An engine stores `message` (it carries
+ * the next attempt number) and runs it again after `delay` milliseconds; a `postpone` was not an attempt.
+ */
+export type AttemptStep =
+  | { type: 'retry', delay: number, message: DeliveryMessage, result: AttemptResult }
+  | { type: 'final', outcome: FinalOutcome, message: DeliveryMessage, result: AttemptResult }
+  | { type: 'postpone', delay: number, message: DeliveryMessage, reason: 'unknown-key' | 'closing' }
+
+/** What the plugin gives an engine when it opens: the engine owns timing and fetching, the plugin the policy. */
+export interface EngineContext {
+  /** Attempts in flight at most, in this process. */
+  concurrency: number
+  /** Runs the message's attempt and decides what comes next. Never rejects. */
+  run (message: DeliveryMessage): Promise<AttemptStep>
+  /** Once the engine has recorded a message's end: the plugin logs it and calls onOutcome. Never throws. */
+  finished (step: Extract<AttemptStep, { type: 'final' }>): void
+  log: FastifyBaseLogger
+}
+
+/**
+ * Where queued messages wait and who runs them: in this process (the memory engine), or in a shared store that
+ * several processes fetch from (BullMQ). Every method may be called once the plugin has opened it.
+ */
+export interface DeliveryEngine {
+  /** At ready(): connects, checks its store. */
+  open (context: EngineContext): Promise<void>
+  /**
+   * Keeps a new message, its first attempt due after `delay` milliseconds. Resolves once the message is kept (for a
+   * durable engine: stored); a message whose id is already kept is left as it is.
+   */
+  add (message: DeliveryMessage, delay: number): Promise<void>
+  /** Starts running due attempts in this process, `concurrency` at most at once, each through `context.run`. */
+  work (): Promise<void>
+  /** Stops fetching; resolves once the attempts in flight have settled and their steps are recorded. */
+  close (): Promise<void>
+  /** After close: the messages this process holds that are not finished, for onPending (none for a durable engine). */
+  pending (): Promise<DeliveryMessage[]>
+}
