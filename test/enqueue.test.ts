@@ -108,6 +108,8 @@ test('at close, timers stop, attempts in flight get the grace period, and what i
     [id, 1, 'in-flight'],
     [waiting.id, 2, 'waiting']
   ].sort(), 'both reported with their next attempt and their payload: the one cut short by close used none')
+  t.same(JSON.parse(JSON.stringify(reported)), reported, 'a queued message is plain JSON: it round-trips')
+  t.match(reported![0]!.message, { key: 'webhook_created_post', target: { key: 'webhook_created_post' }, headers: {}, enqueuedAt: Number })
   const warning = lines.find(line => line.msg.includes('not delivered at close'))!
   t.match(warning, { level: 40, msg: '2 queued message(s) not delivered at close; the onPending hook receives them' })
   t.same(warning.pending.sort(), [id, waiting.id].sort())
