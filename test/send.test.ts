@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { Webhook } from 'standardwebhooks'
 import { callbackRouter, parseSecret, verifyWebhook, webhookReceiver } from '../lib/index.js'
 import type { DeliveryOptions } from '../lib/index.js'
+import { version } from '../package.json'
 import { appWith } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
@@ -53,7 +54,7 @@ test('a signed webhook: verified by webhookReceiver, by verifyWebhook and by the
   t.equal(method, 'POST')
   t.equal(body, '{"id":"inv-2","paid":false}')
   t.equal(headers['content-type'], 'application/json')
-  t.equal(headers['user-agent'], 'fastify-openapi-callbacks')
+  t.equal(headers['user-agent'], `fastify-openapi-callbacks/${version}`, 'the package and its version')
   t.equal(headers['webhook-id'], again.messageId)
   t.equal((headers['webhook-signature'] as string).split(' ').length, 2, 'one v1 signature per key')
   const signed = headers as Record<string, string>

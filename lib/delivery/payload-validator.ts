@@ -18,16 +18,26 @@ export interface PayloadValidator {
   serialise (definition: OperationDefinition, payload: unknown): string | undefined
   /** The check of a JSON answer with this status (exact code, then `2XX`, then `default`), if one is declared. */
   responseCheck (definition: OperationDefinition, statusCode: number): ResponseCheck | undefined
+  /** The checks of the declared header and query parameters, as given to send(). */
+  parameterChecks (definition: OperationDefinition): { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
 }
 
 interface Compiled {
   body: ValidateFunction | undefined
+  parameters: { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
   responses: Map<string, ResponseCheck | undefined>
 }
 
 /** application/json, or a +json type such as application/problem+json, with or without parameters. */
 export function isJsonMediaType (type: string): boolean {
   return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)
+}
+
+/** The media type a body is sent as: its first declared JSON type (`application/cloudevents+json`, say), else application/json. */
+export function bodyMediaType (definition: OperationDefinition): string {
+  const { body, consumes } = definition.schema
+  const declared = isObject(body) && isObject(body.content) ? Object.keys(body.content) : consumes ?? []
+  return declared.find(isJsonMediaType) ?? 'application/json'
 }
 
 /** The JSON schema of a body or response given as a schema or as `{ content: { type: { schema } } }`; null when JSON is not among its media types. */
@@ -93,7 +103,13 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
       const validate = build(schema, `response ${code}`)
       responses.set(code.toUpperCase(), value => validate(value) ? undefined : describeErrors(validate.errors!))
     }
-    const result = { body: bodyCheck, responses }
+    const parameterCheck = (schema: unknown, where: string): ResponseCheck | undefined => {
+      if (schema === undefined) return undefined
+      const validate = build(schema, where)
+      return value => validate(value) ? undefined : describeErrors(validate.errors!)
+    }
+    const parameters = { headers: parameterCheck(definition.schema.headers, 'headers'), query: parameterCheck(definition.schema.querystring, 'querystring') }
+    const result = { body: bodyCheck, responses, parameters }
     compiled.set(definition, result)
     return result
   }
@@ -116,6 +132,7 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
       }
       return text
     },
+    parameterChecks: definition => compile(definition).parameters,
     responseCheck (definition, statusCode) {
       const { responses } = compile(definition)
       const code = String(statusCode)

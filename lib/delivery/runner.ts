@@ -61,7 +61,7 @@ export function createRunner (options: RunnerOptions): EngineContext {
       const registered = registry.byKey(message.key)
       if (registered === undefined) return unknown(message)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
-      const result = await sender.attempt({ messageId: message.id, attempt: message.attempt, definition: registered.definition, target: message.target, body: message.body })
+      const result = await sender.attempt({ ...message, messageId: message.id, definition: registered.definition })
       // cut short by close after the grace period: not an attempt, the receiver never answered
       if (closing() && result.outcome === 'retryable' && result.statusCode === undefined) {
         return { type: 'postpone', delay: 0, message: known, reason: 'closing' }

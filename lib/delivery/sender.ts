@@ -9,6 +9,7 @@ import type { PayloadValidator } from './payload-validator.js'
 import { signWebhook } from '../standard-webhooks/signing.js'
 import { callHook } from './hooks.js'
 import type { Hook } from './hooks.js'
+import type { SecretSource } from './secrets.js'
 import type { Target } from './target.js'
 
 /** One attempt's result. `retryable`: 429, 5xx or no answer; `failed`: 3xx, another 4xx, or a refused address. */
@@ -39,6 +40,10 @@ export interface Attempt {
   target: Target
   /** The serialised, validated payload. */
   body: string | undefined
+  /** Every header to send but the signature's: user-agent, content-type, the parameters and the app's own. */
+  headers: Record<string, string>
+  /** Who receives it, to find its secret. */
+  subscriber?: string | undefined
 }
 
 export interface AttemptEvent {
@@ -59,8 +64,8 @@ export interface Sender {
 export interface SenderOptions {
   /** The address policy's Agent: it refuses forbidden addresses and bounds every phase. */
   agent: Agent
-  /** Signing keys; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
-  secrets: readonly Buffer[]
+  /** The keys to sign each attempt with; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
+  secrets: SecretSource
   validator: PayloadValidator
   log: FastifyBaseLogger
   onAttempt: Hook<AttemptEvent> | undefined
@@ -85,14 +90,20 @@ export function createSender (options: SenderOptions): Sender {
   // as many listeners as attempts in flight, each removed when its attempt ends
   setMaxListeners(0, closing.signal)
 
-  async function run ({ messageId, definition, target, body }: Attempt, host: string): Promise<AttemptResult> {
+  async function run ({ messageId, definition, target, body, headers: sent, subscriber }: Attempt, host: string): Promise<AttemptResult> {
+    let keys: readonly Buffer[]
+    try {
+      keys = await secrets.keys({ subscriber, target })
+    } catch (error) {
+      // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it
+      return { outcome: 'retryable', statusCode: undefined, error: error as FastifyError }
+    }
     const timestamp = Math.floor(Date.now() / 1000)
     const headers: Record<string, string> = {
-      'user-agent': 'fastify-openapi-callbacks',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(secrets.length === 0
+      ...sent,
+      ...(keys.length === 0
         ? { 'webhook-id': messageId, 'webhook-timestamp': String(timestamp) }
-        : signWebhook(secrets, messageId, timestamp, body ?? ''))
+        : signWebhook(keys, messageId, timestamp, body ?? ''))
     }
     let response: Dispatcher.ResponseData
     try {

@@ -128,6 +128,21 @@ export const DeliveryClosedError = createError(
   'Cannot send %s: the server is closing, so delivery has stopped',
   500
 )
+export const InvalidParametersError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_PARAMETERS',
+  'The parameters of %s are not right, so nothing was sent: %s',
+  500
+)
+export const ReservedHeaderError = createError(
+  'FST_OPENAPI_CALLBACKS_RESERVED_HEADER',
+  '%s: the header "%s" is set by the plugin (the Standard Webhooks signature, the body\'s framing, the connection), so it cannot be given; nothing was sent',
+  500
+)
+export const SecretUnavailableError = createError(
+  'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE',
+  'The secret for %s could not be had: %s; the attempt is retried',
+  500
+)
 export const QueueFullError = createError(
   'FST_OPENAPI_CALLBACKS_QUEUE_FULL',
   'The delivery queue holds %d messages, its limit: nothing was queued. Retry later, or raise the engine\'s maxPending',
