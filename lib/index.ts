@@ -120,6 +120,7 @@ export type { DeliveryStore, FinalOutcome, OutcomeEvent, QueuedMessage, Schedule
 export { createMemoryStore } from './delivery/engines/memory-store.js'
 export type { CallbackTarget, ResponseContext, Target, TargetResult, WebhookTarget } from './delivery/target.js'
 export { webhookReceiver } from './standard-webhooks/receiver.js'
-export type { WebhookReceiverOptions } from './standard-webhooks/receiver.js'
+export type { ReplayOptions, WebhookReceiverOptions } from './standard-webhooks/receiver.js'
+export type { ReplayStore } from './standard-webhooks/replay-store.js'
 export { parseSecret, verifyWebhook } from './standard-webhooks/signing.js'
 export type { VerifyOptions } from './standard-webhooks/signing.js'

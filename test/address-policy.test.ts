@@ -260,7 +260,6 @@ const offBoxDns = fakeLookup({
   'unique-local.test': [v6('fd00::2')],
   'link-local-v6.test': [v6('fe80::1')],
   'nat64.test': [v6('64:ff9b::7f00:1')],
-  'not-an-address.test': [v4('not-an-address')],
   'public.test': [v4(PUBLIC_V4), v6(PUBLIC_V6)],
   'internal.example': [v4('10.0.0.1')]
 })
@@ -286,7 +285,6 @@ const SOCKET_FREE_NAMES: SocketFreeName[] = [
   { form: 'a name resolving to IPv6 unique local', host: 'unique-local.test', refused: 'fd00::2' },
   { form: 'a name resolving to IPv6 link-local', host: 'link-local-v6.test', refused: 'fe80::1' },
   { form: 'a name resolving to NAT64 of loopback', host: 'nat64.test', refused: '64:ff9b::7f00:1' },
-  { form: 'a name resolving to something that is no address', host: 'not-an-address.test', refused: 'not-an-address' },
   { form: 'a name resolving to 169.254.169.254, without autoSelectFamily (one address)', host: 'metadata.test', refused: '169.254.169.254', options: {} },
   { form: 'a name resolving to a private, then a public address, without autoSelectFamily', host: 'private-then-public.test', refused: '10.0.0.1', options: { family: 0 } }
 ]

@@ -73,7 +73,7 @@ export function createCallbacks (
   })
   const targets = createTargets(policy)
   const validator = createPayloadValidator(sharedSchemas)
-  const sender = createSender({ agent, secrets: options.secrets, validator, log, onAttempt: options.onAttempt })
+  const sender = createSender({ agent, secrets: options.secrets, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
   const dispatcher = createDispatcher({ ...options, sender, log })
   let closed = false
 
