@@ -248,5 +248,5 @@ function readAnswer (given: unknown, family: unknown): LookupAddress[] | string 
 function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value)
-  return Array.isArray(value) ? 'a list' : `a ${typeof value}`
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : 'a function'
 }
