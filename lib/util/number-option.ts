@@ -9,7 +9,7 @@ export interface NumberRule {
 
 /** The option `key` of `options` checked against `rule`, or `fallback` when absent; `fail` throws the caller's coded error. */
 export function readNumber (options: Record<string, unknown>, key: string, fallback: number, rule: NumberRule, fail: (fault: string) => never): number {
-  const value = options[key] ?? fallback
+  const value = options[key] === undefined ? fallback : options[key]
   const { min, max, integer } = rule
   if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
     fail(`${key} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, not ${inspect(value, { depth: 0 })}`)
