@@ -544,12 +544,37 @@ test('invalid allow entries and agent options are refused at creation', async (t
 })
 
 test('checkUrl remembers a bounded number of allowed URLs, and never an error', async (t) => {
+  // what checkUrl remembers it does not parse again: counting the parses shows what it remembers
+  const canParse = URL.canParse
+  let parsed = 0
+  URL.canParse = (...args) => {
+    parsed++
+    return canParse(...args)
+  }
+  t.teardown(() => { URL.canParse = canParse })
   const policy = createAddressPolicy()
+  const parsesFor = (urls: string[]): number => {
+    const before = parsed
+    for (const url of urls) policy.checkUrl(url)
+    return parsed - before
+  }
+  const urls = (from: number, count: number): string[] => Array.from({ length: count }, (_, index) => `https://hooks.example.com/${from + index}`)
+
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a')
+  t.equal(parsesFor(['https://HOOKS.example.com/a']), 0, 'remembered')
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer when remembered')
-  for (let index = 0; index < 1100; index++) policy.checkUrl(`https://hooks.example.com/${index}`)
+
+  const many = urls(0, 5000)
+  t.equal(parsesFor(many), 5000, 'each new URL is parsed')
+  t.ok(parsesFor(many) >= 5000 - 1024, 'checked again, all but at most 1024 of them are parsed again: the memory is bounded')
+  const few = urls(10_000, 100)
+  parsesFor(few)
+  t.equal(parsesFor(few), 0, 'a few receivers sent to again and again stay remembered')
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer after the memory was renewed')
+
   for (let round = 0; round < 2; round++) {
+    const before = parsed
     t.throws(() => policy.checkUrl('https://127.0.0.1/a'), { code: FORBIDDEN }, `refused every time (${round + 1})`)
+    t.equal(parsed - before, 1, 'a refusal is not remembered')
   }
 })

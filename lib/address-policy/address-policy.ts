@@ -55,6 +55,8 @@ const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96')
 // ipaddr.js calls every IPv6 address it has no name for 'unicast', including IANA-reserved space such as
 // the deprecated IPv4-compatible ::a.b.c.d. Only 2000::/3 is allocated for global unicast.
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3')
+// checkUrl's memory of allowed URLs, renewed when full: a flood of distinct URLs cannot grow it
+const ALLOWED_URLS_KEPT = 1024
 
 /**
  * 'unicast' for a public unicast address, else what it is. Every other ipaddr.js range is forbidden,
@@ -62,8 +64,6 @@ const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3')
  * address sits), 6to4 2002::/16 and Teredo 2001::/32 (deprecated, and a local relay would deliver to the
  * embedded IPv4 address, which may be private) and IPv4-translated ::ffff:0:0/96.
  */
-const ALLOWED_URLS_KEPT = 1024
-
 function rangeOf (address: string): string {
   if (!ipaddr.isValid(address)) {
     return 'not an IP address'
