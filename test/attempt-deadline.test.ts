@@ -57,7 +57,7 @@ const TIMED_OUT = {
 
 test('a body trickled one byte at a time never resets the deadline: the attempt ends retryable, whatever the status', async (t) => {
   const { app, checked, unchecked } = await sender(t)
-  const statuses: Array<[string, typeof checked]> = [
+  const statuses: Array<[string, typeof checked | typeof unchecked]> = [
     ['200 OK', checked], // read as JSON for the response schema
     ['200 OK', unchecked], // drained, no schema
     ['500 Internal Server Error', checked],

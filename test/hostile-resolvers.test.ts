@@ -10,7 +10,7 @@ type Callback = (err: unknown, address?: unknown, family?: unknown) => void
 type HostileLookup = (hostname: string, options: { all?: boolean }, callback: Callback) => void
 
 const loopback: LookupAddress = { address: '127.0.0.1', family: 4 }
-const later = (callback: Callback, ...args: unknown[]): void => { setImmediate(() => callback(...args)) }
+const later = (callback: Callback, err: unknown, address?: unknown, family?: unknown): void => { setImmediate(() => callback(err, address, family)) }
 
 const LOOKUP_FAILED = (message: RegExp) => ({
   outcome: 'retryable',
@@ -25,6 +25,8 @@ const CASES: Array<[name: string, lookup: HostileLookup, expected: Record<string
   ['undefined', (_h, _o, cb) => later(cb, null, undefined), LOOKUP_FAILED(/it answered undefined, neither an address nor a list of addresses$/)],
   ['null', (_h, _o, cb) => later(cb, null, null), LOOKUP_FAILED(/it answered null, neither/)],
   ['a number', (_h, _o, cb) => later(cb, null, 2130706433, 4), LOOKUP_FAILED(/it answered 2130706433, neither/)],
+  ['a function', (_h, _o, cb) => later(cb, null, () => '127.0.0.1'), LOOKUP_FAILED(/it answered a function, neither/)],
+  ['a huge string, cut in the message', (_h, _o, cb) => later(cb, null, 'x'.repeat(10_000), 4), LOOKUP_FAILED(/it answered "x{64}…", which is not an IP address$/)],
   ['one entry, not in a list', (_h, _o, cb) => later(cb, null, loopback), LOOKUP_FAILED(/it answered an object, neither/)],
   // malformed entries
   ['an entry without an address', (_h, _o, cb) => later(cb, null, [{ family: 4 }]), LOOKUP_FAILED(/it answered undefined, which is not an IP address$/)],
@@ -44,6 +46,7 @@ const CASES: Array<[name: string, lookup: HostileLookup, expected: Record<string
   // failures that are not Errors
   ['a string as the error', (_h, _o, cb) => later(cb, 'ENOTFOUND'), LOOKUP_FAILED(/the resolver failed with "ENOTFOUND", which is not an Error$/)],
   ['a plain object as the error', (_h, _o, cb) => later(cb, { code: 'ENOTFOUND' }), LOOKUP_FAILED(/the resolver failed with an object, which is not an Error$/)],
+  ['a list as the error', (_h, _o, cb) => later(cb, ['ENOTFOUND']), LOOKUP_FAILED(/the resolver failed with a list, which is not an Error$/)],
   ['a number as the error', (_h, _o, cb) => later(cb, 42), LOOKUP_FAILED(/the resolver failed with 42, which is not an Error$/)],
   ['a synchronous throw', () => { throw new Error('resolver bug') }, LOOKUP_FAILED(/the resolver threw Error: resolver bug$/)],
   ['a synchronous throw of a string', () => { throw 'resolver bug' }, LOOKUP_FAILED(/the resolver threw resolver bug$/)], // eslint-disable-line no-throw-literal
@@ -104,7 +107,7 @@ test('the policy\'s lookup answers once, asynchronously, in the form asked for',
   for (const [form, given] of answers) {
     const policy = createAddressPolicy({
       allow: ['127.0.0.1', '::1'],
-      lookup: ((_h, _o, cb: Callback) => { cb(null, given, typeof given === 'string' ? 4 : undefined) }) as unknown as LookupFunction
+      lookup: ((_h: string, _o: unknown, cb: Callback) => { cb(null, given, typeof given === 'string' ? 4 : undefined) }) as unknown as LookupFunction
     })
     for (const all of [true, false]) {
       let sync = true

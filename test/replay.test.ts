@@ -229,6 +229,20 @@ test('bad receiver options stop the server from starting, with a coded error', a
     app.register(async (scope) => {
       await scope.register(webhookReceiver, { secret: SECRET, ...options } as WebhookReceiverOptions)
     })
-    await t.rejects(app.ready(), { code: `FST_OPENAPI_CALLBACKS_${code}`, statusCode: 500, message }, JSON.stringify(options) ?? String(options))
+    await t.rejects(async () => { await app.ready() }, { code: `FST_OPENAPI_CALLBACKS_${code}`, statusCode: 500, message }, JSON.stringify(options) ?? String(options))
+  }
+})
+
+test('receiver options that are not an object stop the server from starting', async (t) => {
+  for (const options of ['strict', null]) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    app.register(async (scope) => {
+      await scope.register(webhookReceiver, (() => options) as unknown as WebhookReceiverOptions)
+    })
+    await t.rejects(async () => { await app.ready() }, {
+      code: 'FST_OPENAPI_CALLBACKS_INVALID_RECEIVER_OPTIONS',
+      message: 'Invalid webhook receiver option: the options must be an object'
+    }, String(options))
   }
 })

@@ -10,16 +10,15 @@ export class AttemptSignal extends EventEmitter {
   aborted = false
   reason: Error | undefined
   readonly whenAborted: Promise<Error>
-  #resolve: (reason: Error) => void = () => {}
+  #resolve!: (reason: Error) => void
 
   constructor () {
     super()
     this.whenAborted = new Promise(resolve => { this.#resolve = resolve })
   }
 
-  /** The first reason wins. */
+  /** Called once: by the deadline, or by the close, and the attempt ends at once. */
   abort (reason: Error): void {
-    if (this.aborted) return
     this.aborted = true
     this.reason = reason
     this.emit('abort')

@@ -11,19 +11,17 @@ export interface ReplayGuard {
 /** The store's calls, each bounded by `timeout` ms: a store that throws, rejects, hangs or answers nonsense fails closed. */
 export function createReplayGuard (store: ReplayStore, timeout: number): ReplayGuard {
   async function ask (call: () => unknown, what: string): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined
     try {
       const answer = call()
       // an answer given at once (the memory store's) needs no timer
       if (typeof (answer as PromiseLike<unknown> | undefined)?.then !== 'function') return answer
-      return await Promise.race([answer, new Promise((_resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise((_resolve, reject) => {
         timer = setTimeout(() => reject(new ReplayStoreUnavailableError(`${what} did not settle within replay.timeout (${timeout} ms)`)), timeout).unref()
-      })])
+      })
+      return await Promise.race([answer, late]).finally(() => clearTimeout(timer))
     } catch (error) {
-      if (error instanceof ReplayStoreUnavailableError) throw error
-      throw new ReplayStoreUnavailableError(`${what} threw ${String(error)}`, { cause: error })
-    } finally {
-      clearTimeout(timer)
+      throw error instanceof ReplayStoreUnavailableError ? error : new ReplayStoreUnavailableError(`${what} threw ${String(error)}`, { cause: error })
     }
   }
 
