@@ -91,7 +91,6 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
       waiting?.(event)
       for (const { count, resolve } of counts) if (outcomes.length >= count) resolve()
     },
-    closing: options.closing ?? (() => false),
     now: time.clock.now,
     random: options.random ?? Math.random
   })

@@ -53,6 +53,8 @@ test('declared header and query parameters go out as headers and in the URL, aft
   t.equal(request!.url, '/hooks?sig=abc&attempt=3&tag=a+b&tag=c')
   t.match(request!.headers, { 'x-request-id': 'req-9', 'x-trace': 't-1', 'x-api-version': '2', 'user-agent': 'acme-billing/7', 'content-type': 'application/json' })
   t.doesNotThrow(() => new Webhook(GLOBAL).verify(request!.body, request!.headers as Record<string, string>), 'the signature covers id, timestamp and body')
+  await app.callbacks.send(event, `${receiver.origin}/plain`, { id: 'e-2' }, { headers: { 'x-request-id': 'r' }, query: { attempt: 1 } })
+  t.equal(receiver.received[1]!.url, '/plain?attempt=1', 'a target without a query gets one')
 })
 
 test('a message may set the user-agent; a declared +json media type is the content type', async (t) => {

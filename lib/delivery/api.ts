@@ -115,10 +115,10 @@ export function createCallbacks (
   const resolveTarget = createTargetResolver(policy, registry)
   const validator = createPayloadValidator(sharedSchemas)
   const secrets = createSecretSource(options.secrets, options.secretFor, options.headersTimeout)
-  const sender = createSender({ agent, secrets, validator, log, onAttempt: options.onAttempt })
+  const sender = createSender({ agent, secrets, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
   const { engine } = options
   let closed = false
-  const runner = createRunner({ ...options, registry, sender, policy: options, log, closing: () => closed })
+  const runner = createRunner({ ...options, registry, sender, policy: options, log })
   let opening: Promise<void> | undefined
   const open = (): Promise<void> => (opening ??= engine.open(runner))
 

@@ -1,5 +1,6 @@
 import type { LookupFunction } from 'node:net'
 import { inspect } from 'node:util'
+import { DEFAULT_ATTEMPT_TIMEOUT } from './sender.js'
 import type { AttemptEvent } from './sender.js'
 import type { DeliveryEngine, PendingMessage } from './engines/engine.js'
 import { createMemoryEngine } from './engines/memory-engine.js'
@@ -39,6 +40,8 @@ export interface DeliveryOptions {
   headersTimeout?: number
   /** Time between two chunks of the answer's body. Default 15 s. */
   bodyTimeout?: number
+  /** The total deadline of one attempt, from connecting to the end of the answer's body; the timeouts above are idle timeouts. Default 30 s. */
+  attemptTimeout?: number
   /** The longest answer read, in bytes. Default 64 KiB. */
   maxResponseSize?: number
   /** Queued attempts in flight at most. Default 10. */
@@ -73,6 +76,7 @@ export interface NormalisedDeliveryOptions {
   connectTimeout: number
   headersTimeout: number
   bodyTimeout: number
+  attemptTimeout: number
   maxResponseSize: number
   concurrency: number
   closeGrace: number
@@ -96,6 +100,7 @@ const NUMBERS = {
   connectTimeout: { fallback: 10 * SECOND, min: 1, max: Infinity, integer: true },
   headersTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
   bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
+  attemptTimeout: { fallback: DEFAULT_ATTEMPT_TIMEOUT, min: 1, max: 2 ** 31 - 1, integer: true },
   maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
   concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
   closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
