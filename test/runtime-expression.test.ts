@@ -1,8 +1,8 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
 import { Type as Type1 } from 'typebox'
-import { compileCallbackKey, formatExpression, parseExpression } from '../lib/expression/runtime-expression.js'
-import type { EvaluationContext, ParentRoute, RuntimeExpression } from '../lib/expression/runtime-expression.js'
+import { compileCallbackKey, formatExpression, parseExpression } from '../lib/expression/template.js'
+import type { EvaluationContext, ParentRoute, RuntimeExpression } from '../lib/expression/template.js'
 
 const LABEL = 'route POST /invoices/, callback "invoice_notification"'
 const SYNTAX = 'FST_OPENAPI_CALLBACKS_EXPRESSION_SYNTAX'
