@@ -1,10 +1,10 @@
 import { ExpressionSyntaxError, UndeclaredExpressionError } from '../util/errors.js'
+import { ARRAY_INDEX, formatExpression, formatPointer, parseAt, splitKey } from './grammar.js'
+import type { BodyExpression, RuntimeExpression } from './grammar.js'
+import { declares, isObjectOrArray } from './schema-pointer.js'
 
-/** An OpenAPI runtime expression (OpenAPI 3.0.3 / 3.1.0, "Runtime Expressions"). */
-export type RuntimeExpression =
-  | { type: 'url' } | { type: 'method' } | { type: 'statusCode' }
-  | { type: 'request' | 'response', source: 'header' | 'query' | 'path', name: string }
-  | { type: 'request' | 'response', source: 'body', pointer: string[] | undefined } // decoded reference tokens; undefined = whole body
+export { formatExpression, parseExpression } from './grammar.js'
+export type { RuntimeExpression } from './grammar.js'
 
 /** The parent route's schemas, as given in a Fastify route `schema` (plain JSON Schema objects, TypeBox or not). */
 export interface ParentRoute {
@@ -43,33 +43,11 @@ export interface CallbackUrlTemplate {
   evaluate (context: EvaluationContext): Evaluation
 }
 
-type Json = Record<string, unknown>
-type BodyExpression = Extract<RuntimeExpression, { source: 'body' }>
-
-const DEFAULT_LABEL = 'fastify-openapi-callbacks'
-const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/
-const NAMED_SOURCES = [
-  { source: 'header', invalid: /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/u, allowed: 'a header name character (a letter, a digit or one of !#$%&\'*+-.^_`|~)' },
-  { source: 'query', invalid: /[\0\u0080-\u{10FFFF}]/u, allowed: 'an ASCII character (CHAR) in the parameter name' },
-  { source: 'path', invalid: /[\0\u0080-\u{10FFFF}]/u, allowed: 'an ASCII character (CHAR) in the parameter name' }
-] as const
 // FastAPI writes `{$callback_url}` for a parameter of the route: any `$name` that is not one of these keywords
 const KEYWORDS = new Set(['url', 'method', 'statusCode', 'request', 'response'])
 const SHORTHAND_PARAMETER = /^\$([A-Za-z_][\w-]*)$/
 // …and `{$request.body.id}` for `{$request.body#/id}`
 const SHORTHAND_BODY = /^\$(request|response)\.body\./
-
-/** Parses one expression without braces (e.g. '$request.body#/id'); throws ExpressionSyntaxError(label, text, position, reason). */
-export function parseExpression (text: string, label: string = DEFAULT_LABEL): RuntimeExpression {
-  return parseAt(text, 0, text, label)
-}
-
-/** The canonical text of an expression. parseExpression(formatExpression(e)) deep-equals e. */
-export function formatExpression (expression: RuntimeExpression): string {
-  if (!('source' in expression)) return '$' + expression.type
-  const prefix = `$${expression.type}.${expression.source}`
-  return expression.source === 'body' ? prefix + formatPointer(expression.pointer) : `${prefix}.${expression.name}`
-}
 
 /**
  * Parses a callback key ('{$request.query.callback_url}/invoices/{$request.body#/id}', or a bare expression such as
@@ -111,84 +89,6 @@ export function compileCallbackKey (key: string, route: ParentRoute): CallbackUr
   }
 }
 
-/** A key as literal text and expressions, each with the position of its `$` in the key. */
-function splitKey (key: string, label: string): Array<string | { text: string, position: number }> {
-  if (key === '') throw new ExpressionSyntaxError(label, key, 0, 'expected a URL or a runtime expression, found an empty key')
-  if (key.startsWith('$')) return [{ text: key, position: 0 }]
-  const pieces: Array<string | { text: string, position: number }> = []
-  let index = 0
-  while (index < key.length) {
-    const open = key.indexOf('{', index)
-    const literalEnd = open === -1 ? key.length : open
-    const stray = key.indexOf('}', index)
-    if (stray !== -1 && stray < literalEnd) throw new ExpressionSyntaxError(label, key, stray, 'found "}" without an opening "{"')
-    if (literalEnd > index) pieces.push(key.slice(index, literalEnd))
-    if (open === -1) break
-    const close = key.indexOf('}', open + 1)
-    const nested = key.indexOf('{', open + 1)
-    if (nested !== -1 && (close === -1 || nested < close)) {
-      throw new ExpressionSyntaxError(label, key, nested, 'expected "}" before another "{": expressions cannot be nested')
-    }
-    if (close === -1) throw new ExpressionSyntaxError(label, key, open, 'found "{" without a closing "}"')
-    if (close === open + 1) throw new ExpressionSyntaxError(label, key, close, 'expected a runtime expression between "{" and "}"')
-    pieces.push({ text: key.slice(open + 1, close), position: open + 1 })
-    index = close + 1
-  }
-  return pieces
-}
-
-/** Parses `text`, found at `at` in `key`, by the OpenAPI grammar. */
-function parseAt (text: string, at: number, key: string, label: string): RuntimeExpression {
-  const fault = (index: number, reason: string): Error => new ExpressionSyntaxError(label, key, at + index, reason)
-  if (!text.startsWith('$')) throw fault(0, 'expected "$" to start a runtime expression')
-  for (const type of ['url', 'method', 'statusCode'] as const) {
-    if (!text.startsWith('$' + type)) continue
-    if (text.length > type.length + 1) throw fault(type.length + 1, `expected the end of the expression after "$${type}"`)
-    return { type }
-  }
-  for (const type of ['request', 'response'] as const) {
-    if (!text.startsWith('$' + type)) continue
-    if (text[type.length + 1] !== '.') throw fault(type.length + 1, `expected "." after "$${type}"`)
-    const start = type.length + 2
-    const rest = text.slice(start)
-    for (const { source, invalid, allowed } of NAMED_SOURCES) {
-      if (!rest.startsWith(source + '.')) continue
-      const nameAt = start + source.length + 1
-      const name = text.slice(nameAt)
-      if (name === '') throw fault(nameAt, `expected a name after "$${type}.${source}."`)
-      const bad = invalid.exec(name)
-      if (bad !== null) throw fault(nameAt + bad.index, `expected ${allowed}, found ${JSON.stringify(bad[0])}`)
-      return { type, source, name }
-    }
-    if (!rest.startsWith('body')) throw fault(start, `expected "header.", "query.", "path." or "body" after "$${type}."`)
-    const hash = start + 4
-    if (text.length === hash) return { type, source: 'body', pointer: undefined }
-    if (text[hash] !== '#') throw fault(hash, `expected "#" or the end of the expression after "$${type}.body"`)
-    return { type, source: 'body', pointer: parsePointer(text, hash + 1, fault) }
-  }
-  throw fault(1, 'expected "url", "method", "statusCode", "request." or "response." after "$"')
-}
-
-/** The reference tokens of the JSON pointer that starts at `from` in `text`. */
-function parsePointer (text: string, from: number, fault: (index: number, reason: string) => Error): string[] {
-  const pointer = text.slice(from)
-  if (pointer === '') return []
-  if (!pointer.startsWith('/')) throw fault(from, 'expected "/" or the end of the expression after "#"')
-  const badEscape = /~(?![01])/.exec(pointer)
-  if (badEscape !== null) {
-    throw fault(from + badEscape.index, 'expected "0" or "1" after "~" in the JSON pointer: write "~0" for "~" and "~1" for "/"')
-  }
-  return pointer.slice(1).split('/').map(decodeToken)
-}
-
-function decodeToken (token: string): string {
-  return token.replaceAll('~1', '/').replaceAll('~0', '~')
-}
-
-function formatPointer (pointer: readonly string[] | undefined): string {
-  return pointer === undefined ? '' : '#' + pointer.map(token => '/' + token.replaceAll('~', '~0').replaceAll('/', '~1')).join('')
-}
-
 /** Parses one expression of a key, turning FastAPI's shorthand into the OpenAPI form. */
 function readExpression (text: string, position: number, key: string, route: ParentRoute): RuntimeExpression {
   const parameter = SHORTHAND_PARAMETER.exec(text)?.[1]
@@ -208,7 +108,7 @@ function readExpression (text: string, position: number, key: string, route: Par
 /** FastAPI's `$callback_url`: the route's parameter of that name, looked up in the querystring, then headers, then params. */
 function declaredParameter (name: string, text: string, position: number, route: ParentRoute): RuntimeExpression {
   if (declares(route.querystring, [name], route)) return { type: 'request', source: 'query', name }
-  if (declares(route.headers, [name], route, true)) return { type: 'request', source: 'header', name }
+  if (declares(route.headers, [name], { ...route, ignoreCase: true })) return { type: 'request', source: 'header', name }
   if (declares(route.params, [name], route)) return { type: 'request', source: 'path', name }
   throw new UndeclaredExpressionError(route.label, text, position,
     `is neither a runtime expression nor a parameter of the route: declare "${name}" in its querystring, headers or params schema, or write a full expression such as "$request.query.${name}"`)
@@ -246,7 +146,7 @@ function checkFault (expression: RuntimeExpression, route: ParentRoute): string 
   } as const)[expression.source]
   const schema = route[container]
   if (schema === undefined) return `refers to ${what} "${expression.name}", but the route has no ${container} schema`
-  return declares(schema, [expression.name], route, expression.source === 'header')
+  return declares(schema, [expression.name], { ...route, ignoreCase: expression.source === 'header' })
     ? undefined
     : `refers to ${what} "${expression.name}", which the route's ${container} schema does not declare`
 }
@@ -262,112 +162,6 @@ function responseSchemas (response: Record<string, unknown> | undefined): unknow
   return Object.values(response ?? {}).flatMap(value => isObjectOrArray(value) && isObjectOrArray(value.content)
     ? Object.values(value.content).flatMap(media => isObjectOrArray(media) && media.schema !== undefined ? [media.schema] : [])
     : [value])
-}
-
-// Where `$ref`s resolve: `#…` in the current resource (the nearest schema with an `$id`), other ids in the document
-// being walked (TypeBox's Cyclic and Recursive refer to embedded `$id`s), then among the route's shared schemas.
-interface Scope {
-  route: ParentRoute
-  document: unknown
-  resource: unknown
-  ignoreCase: boolean
-}
-
-/** True if `schema` declares a value at `pointer`, through properties, items, composition and `$ref`s. */
-function declares (schema: unknown, pointer: readonly string[], route: ParentRoute, ignoreCase = false): boolean {
-  return resolves(schema, pointer, 0, { route, document: schema, resource: schema, ignoreCase }, new Set())
-}
-
-// `followed` holds the `$ref` targets entered since the last token was consumed: meeting one again is a cycle.
-function resolves (schema: unknown, pointer: readonly string[], index: number, scope: Scope, followed: Set<unknown>): boolean {
-  if (schema === true) return index === pointer.length
-  if (!isObjectOrArray(schema)) return false
-  if (index === pointer.length) return true
-  const inner = typeof schema.$id === 'string' ? { ...scope, resource: schema } : scope
-  if (children(schema, pointer[index]!, scope.ignoreCase).some(child => resolves(child, pointer, index + 1, inner, new Set()))) return true
-  const branches = ['allOf', 'anyOf', 'oneOf'].flatMap(keyword => Array.isArray(schema[keyword]) ? schema[keyword] as unknown[] : [])
-  if (branches.some(branch => resolves(branch, pointer, index, inner, followed))) return true
-  if (typeof schema.$ref !== 'string') return false
-  const target = followRef(schema.$ref, inner)
-  if (target === undefined || followed.has(target.schema)) return false
-  followed.add(target.schema)
-  return resolves(target.schema, pointer, index, target.scope, followed)
-}
-
-/** The subschemas that apply to the value under `token`, as a JSON Schema validator would pick them. */
-function children (schema: Json, token: string, ignoreCase: boolean): unknown[] {
-  const found: unknown[] = []
-  const properties = isObjectOrArray(schema.properties) ? schema.properties : {}
-  const property = ignoreCase
-    ? Object.keys(properties).find(name => name.toLowerCase() === token.toLowerCase())
-    : (Object.hasOwn(properties, token) ? token : undefined)
-  if (property !== undefined) found.push(properties[property])
-  for (const [pattern, child] of Object.entries(isObjectOrArray(schema.patternProperties) ? schema.patternProperties : {})) {
-    if (matches(pattern, token)) found.push(child)
-  }
-  if (found.length === 0) found.push(schema.additionalProperties)
-  if (ARRAY_INDEX.test(token)) {
-    const position = Number(token)
-    // 2020-12 tuples are `prefixItems` then `items`; draft-07 tuples (TypeBox's) are an `items` array then `additionalItems`
-    const tuple = Array.isArray(schema.prefixItems) ? schema.prefixItems : Array.isArray(schema.items) ? schema.items : undefined
-    if (tuple === undefined) found.push(schema.items)
-    else found.push(position < tuple.length ? tuple[position] : Array.isArray(schema.prefixItems) ? schema.items : schema.additionalItems)
-  }
-  return found
-}
-
-function matches (pattern: string, token: string): boolean {
-  try {
-    return new RegExp(pattern, 'u').test(token)
-  } catch {
-    return false
-  }
-}
-
-/** The schema a `$ref` designates, and the scope its own `$ref`s resolve in; undefined if it designates nothing. */
-function followRef (ref: string, scope: Scope): { schema: unknown, scope: Scope } | undefined {
-  const hash = ref.indexOf('#')
-  const id = hash === -1 ? ref : ref.slice(0, hash)
-  const fragment = hash === -1 ? '' : ref.slice(hash + 1)
-  let { document, resource } = scope
-  if (id !== '') {
-    resource = findResource(document, id, new Set())
-    if (resource === undefined) {
-      resource = scope.route.resolveRef(id)
-      document = resource
-    }
-  }
-  const schema = fragmentTarget(resource, fragment)
-  return schema === undefined ? undefined : { schema, scope: { ...scope, document, resource } }
-}
-
-/** The schema with this `$id` (a trailing '#' ignored) inside `node`. */
-function findResource (node: unknown, id: string, visited: Set<unknown>): unknown {
-  if (!isObjectOrArray(node) || visited.has(node)) return undefined
-  visited.add(node)
-  if (typeof node.$id === 'string' && node.$id.replace(/#$/, '') === id) return node
-  for (const value of Object.values(node)) {
-    const found = findResource(value, id, visited)
-    if (found !== undefined) return found
-  }
-  return undefined
-}
-
-/** Walks a `$ref` fragment ('', '/$defs/Node', URI-encoded) from the resource. Anchors ('#name') are not supported. */
-function fragmentTarget (resource: unknown, fragment: string): unknown {
-  if (fragment === '') return resource
-  if (!fragment.startsWith('/')) return undefined
-  let node = resource
-  for (const token of fragment.slice(1).split('/')) {
-    let name: string
-    try {
-      name = decodeToken(decodeURIComponent(token))
-    } catch {
-      return undefined
-    }
-    node = isObjectOrArray(node) && Object.hasOwn(node, name) ? node[name] : undefined
-  }
-  return node
 }
 
 /** Reads an expression's value from the context, compiled once per expression. */
@@ -408,8 +202,4 @@ function property (value: unknown, name: string): unknown {
 function urlText (value: unknown): string | undefined {
   if (value === undefined || value === null || value === '') return undefined
   return typeof value === 'object' ? JSON.stringify(value) : String(value)
-}
-
-function isObjectOrArray (value: unknown): value is Json {
-  return typeof value === 'object' && value !== null
 }
