@@ -17,24 +17,49 @@ interface Scope {
   resource: unknown
 }
 
-/** True if `schema` declares a value at `pointer`, through properties, items, composition and `$ref`s. */
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
+
+/**
+ * True if `schema` declares a value at `pointer`, through properties, items, composition and `$ref`s.
+ * A search over (subschema, token index, scope) states with a work list, not recursion: pointers and schemas come
+ * from the app's code and may be thousands deep. Each state is entered once, which also ends `$ref` cycles.
+ */
 export function declares (schema: unknown, pointer: readonly string[], options: PointerOptions): boolean {
-  return resolves(schema, pointer, 0, { options, document: schema, resource: schema }, new Set())
+  const entered = enteredStates()
+  const pending: Array<{ schema: unknown, index: number, scope: Scope }> = [{ schema, index: 0, scope: { options, document: schema, resource: schema } }]
+  while (pending.length > 0) {
+    const { schema, index, scope } = pending.pop()!
+    if (schema === true && index === pointer.length) return true
+    if (!isObjectOrArray(schema)) continue
+    if (index === pointer.length) return true
+    if (!entered(schema, index, scope)) continue
+    const inner = typeof schema.$id === 'string' ? { ...scope, resource: schema } : scope
+    for (const child of children(schema, pointer[index]!, options.ignoreCase === true)) pending.push({ schema: child, index: index + 1, scope: inner })
+    for (const keyword of COMBINATORS) {
+      const branches = schema[keyword]
+      if (Array.isArray(branches)) for (const branch of branches) pending.push({ schema: branch, index, scope: inner })
+    }
+    const target = typeof schema.$ref === 'string' ? followRef(schema.$ref, inner) : undefined
+    if (target !== undefined) pending.push({ schema: target.schema, index, scope: target.scope })
+  }
+  return false
 }
-// `followed` holds the `$ref` targets entered since the last token was consumed: meeting one again is a cycle.
-function resolves (schema: unknown, pointer: readonly string[], index: number, scope: Scope, followed: Set<unknown>): boolean {
-  if (schema === true) return index === pointer.length
-  if (!isObjectOrArray(schema)) return false
-  if (index === pointer.length) return true
-  const inner = typeof schema.$id === 'string' ? { ...scope, resource: schema } : scope
-  if (children(schema, pointer[index]!, scope.options.ignoreCase === true).some(child => resolves(child, pointer, index + 1, inner, new Set()))) return true
-  const branches = ['allOf', 'anyOf', 'oneOf'].flatMap(keyword => Array.isArray(schema[keyword]) ? schema[keyword] as unknown[] : [])
-  if (branches.some(branch => resolves(branch, pointer, index, inner, followed))) return true
-  if (typeof schema.$ref !== 'string') return false
-  const target = followRef(schema.$ref, inner)
-  if (target === undefined || followed.has(target.schema)) return false
-  followed.add(target.schema)
-  return resolves(target.schema, pointer, index, target.scope, followed)
+
+/** A test that says true the first time a state is met, false after. */
+function enteredStates (): (schema: object, index: number, scope: Scope) => boolean {
+  const numbers = new Map<unknown, number>()
+  const numberOf = (value: unknown): number => {
+    let number = numbers.get(value)
+    if (number === undefined) numbers.set(value, number = numbers.size)
+    return number
+  }
+  const states = new Set<string>()
+  return (schema, index, { document, resource }) => {
+    const state = `${numberOf(schema)} ${index} ${numberOf(resource)} ${numberOf(document)}`
+    if (states.has(state)) return false
+    states.add(state)
+    return true
+  }
 }
 
 /** The subschemas that apply to the value under `token`, as a JSON Schema validator would pick them. */
@@ -74,7 +99,7 @@ function followRef (ref: string, scope: Scope): { schema: unknown, scope: Scope 
   const fragment = hash === -1 ? '' : ref.slice(hash + 1)
   let { document, resource } = scope
   if (id !== '') {
-    resource = findResource(document, id, new Set())
+    resource = findResource(document, id)
     if (resource === undefined) {
       resource = scope.options.resolveRef(id)
       document = resource
@@ -84,14 +109,17 @@ function followRef (ref: string, scope: Scope): { schema: unknown, scope: Scope 
   return schema === undefined ? undefined : { schema, scope: { ...scope, document, resource } }
 }
 
-/** The schema with this `$id` (a trailing '#' ignored) inside `node`. */
-function findResource (node: unknown, id: string, visited: Set<unknown>): unknown {
-  if (!isObjectOrArray(node) || visited.has(node)) return undefined
-  visited.add(node)
-  if (typeof node.$id === 'string' && node.$id.replace(/#$/, '') === id) return node
-  for (const value of Object.values(node)) {
-    const found = findResource(value, id, visited)
-    if (found !== undefined) return found
+/** The schema with this `$id` (a trailing '#' ignored) inside `root`, the first in document order. */
+function findResource (root: unknown, id: string): unknown {
+  const visited = new Set<unknown>()
+  const pending = [root]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    if (!isObjectOrArray(node) || visited.has(node)) continue
+    visited.add(node)
+    if (typeof node.$id === 'string' && node.$id.replace(/#$/, '') === id) return node
+    const values = Object.values(node)
+    for (let at = values.length - 1; at >= 0; at--) pending.push(values[at])
   }
   return undefined
 }
