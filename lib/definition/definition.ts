@@ -1,21 +1,9 @@
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { HTTP_METHODS, httpMethod } from './methods.js'
+import type { HttpMethod } from './methods.js'
 
-export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
-const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])
-
-/** The shorthands a router offers, as a Fastify instance does. */
-export interface MethodShorthands<Shorthand> {
-  get: Shorthand
-  put: Shorthand
-  post: Shorthand
-  patch: Shorthand
-  delete: Shorthand
-}
-
-export function methodShorthands<Shorthand> (shorthand: (method: HttpMethod) => Shorthand): MethodShorthands<Shorthand> {
-  return { get: shorthand('GET'), put: shorthand('PUT'), post: shorthand('POST'), patch: shorthand('PATCH'), delete: shorthand('DELETE') }
-}
+export type { HttpMethod } from './methods.js'
 
 /** The schemas of a callback or webhook operation, as in a Fastify route's `schema`. */
 export interface OperationSchema {
@@ -129,11 +117,9 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
 }
 
 function checkMethod (label: string, method: unknown): HttpMethod {
-  const upper = typeof method === 'string' ? method.toUpperCase() : ''
-  if (!HTTP_METHODS.has(upper)) {
-    throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${[...HTTP_METHODS].join(', ')}`)
-  }
-  return upper as HttpMethod
+  const checked = httpMethod(method)
+  if (checked === undefined) throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${HTTP_METHODS.join(', ')}`)
+  return checked
 }
 
 function operationFields<S extends OperationSchema> (method: HttpMethod, options: OperationOptions<S>): OperationFields<S> {

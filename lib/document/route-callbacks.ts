@@ -1,5 +1,6 @@
 import { isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
+import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { CARRIER, describeOperation, titleCase, toNative } from './operation.js'
 import type { NativeOperation, OperationSkeleton } from './operation.js'
@@ -31,8 +32,6 @@ export interface CallbackRegistry {
   operationIds: Map<string, string>
   carried: Map<string, CarriedOperation>
 }
-
-const RAW_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
 
 /** An operationId-safe form of a name or path. */
 export function identifier (text: string): string {
@@ -169,7 +168,7 @@ function processRawMap (callbacks: Json, parent: Parameters<typeof compileCallba
       if (!isObject(pathItem)) throw new InvalidDefinitionError(label, `the path item of "${key}" must be an object of operations`)
       const operations: Record<string, Json> = {}
       for (const [method, operation] of Object.entries(pathItem)) {
-        if (!RAW_METHODS.has(method)) {
+        if (httpMethod(method)?.toLowerCase() !== method) {
           throw new InvalidDefinitionError(label, `"${method}" under "${key}" is not a lower-case HTTP method; @fastify/swagger would turn it into an operation. Use callbackRouter() for summaries and parameters`)
         }
         if (!isObject(operation)) throw new InvalidDefinitionError(label, `${method} under "${key}" must be an operation object`)

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { CARRIER, assembleOperation, carrierId } from './operation.js'
@@ -8,8 +9,6 @@ import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
-
-const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
 
 export interface DocumentHooks {
   registry: CallbackRegistry
@@ -55,7 +54,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
     const openapi30 = document.openapi.startsWith('3.0')
     for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      for (const method of OPERATION_METHODS) {
+      for (const method of PATH_ITEM_METHODS) {
         const operation = (pathItem as Json)[method]
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
         if (method === 'head' && isObject(operation)) delete operation.callbacks
