@@ -3,7 +3,9 @@ import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { CARRIER, describeOperation, titleCase, toNative } from './operation.js'
-import type { NativeOperation, OperationSkeleton } from './operation.js'
+import type { NativeOperation } from './operation.js'
+import { claimOperationId, identifier } from './registry.js'
+import type { CallbackRegistry } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate } from '../expression/template.js'
 import { isObject } from '../util/json.js'
@@ -20,31 +22,6 @@ export interface RouteCallback {
   definition: CallbackDefinition
   name: string
   template: CallbackUrlTemplate
-}
-
-/** What the document needs to put an operation back together, by carrier id. */
-export type CarriedOperation =
-  | { kind: 'definition', skeleton: OperationSkeleton }
-  | { kind: 'raw', fields: Json, defaultResponses: boolean }
-
-/** State shared by every route of one plugin instance. */
-export interface CallbackRegistry {
-  operationIds: Map<string, string>
-  carried: Map<string, CarriedOperation>
-}
-
-/** An operationId-safe form of a name or path. */
-export function identifier (text: string): string {
-  return text.replace(/[\W_]+/g, '_').replace(/^_+|_+$/g, '')
-}
-
-/** Claims an operationId for the whole document; a second claim is a startup error naming both. */
-export function claimOperationId (registry: CallbackRegistry, operationId: string, owner: string): void {
-  const previous = registry.operationIds.get(operationId)
-  if (previous !== undefined) {
-    throw new DuplicateDefinitionError(owner, `operationId "${operationId}" is already used by ${previous}; operationIds must be unique in the document`)
-  }
-  registry.operationIds.set(operationId, owner)
 }
 
 type Entry = { name: string, definition: CallbackDefinition }

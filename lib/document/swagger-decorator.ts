@@ -4,7 +4,7 @@ import { stringify } from 'yaml'
 import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { CARRIER, assembleOperation, carrierId } from './operation.js'
 import type { NativeOperation } from './operation.js'
-import type { CallbackRegistry } from './route-callbacks.js'
+import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
