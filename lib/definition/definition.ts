@@ -56,7 +56,7 @@ export type OperationDefinition = CallbackDefinition | WebhookDefinition
 const kDefinition = Symbol.for('fastify-openapi-callbacks.definition')
 
 export function isDefinition (value: unknown): value is OperationDefinition {
-  return typeof value === 'object' && value !== null && kDefinition in value
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, kDefinition)
 }
 
 const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'schema'])

@@ -1,11 +1,16 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import type { OperationSkeleton } from './operation.js'
+import type { NativeOperation } from './operation.js'
 import type { Json } from '../util/json.js'
 
-/** What the document needs to put an operation back together, by carrier id. */
-export type CarriedOperation =
-  | { kind: 'definition', skeleton: OperationSkeleton }
-  | { kind: 'raw', fields: Json, defaultResponses: boolean }
+/** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
+export interface CarriedOperation {
+  /** The callback's name, its expression key and the method field (lower case), exactly as declared. */
+  name: string
+  key: string
+  method: string
+  /** The complete Operation, from what @fastify/swagger made of the carrier. */
+  assemble: (native: NativeOperation, openapi30: boolean) => Json
+}
 
 /** State shared by every route of one plugin instance. */
 export interface CallbackRegistry {
@@ -25,6 +30,13 @@ export function claimOperationId (registry: CallbackRegistry, operationId: strin
     throw new DuplicateDefinitionError(owner, `operationId "${operationId}" is already used by ${previous}; operationIds must be unique in the document`)
   }
   registry.operationIds.set(operationId, owner)
+}
+
+/** Registers an operation to carry, and gives the carrier id that brings it back. */
+export function carryOperation (registry: CallbackRegistry, operation: CarriedOperation): string {
+  const id = `callback-${registry.carried.size}`
+  registry.carried.set(id, operation)
+  return id
 }
 
 export function createRegistry (): CallbackRegistry {

@@ -26,7 +26,7 @@ export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
 /** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
 export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
 
-interface DeclaredWebhook { definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
+interface DeclaredWebhook { key: string, definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
 
 export interface Webhooks {
   router: WebhookRouter
@@ -39,6 +39,11 @@ export interface Webhooks {
   document: (document: Json) => void
   /** Closes declarations: after ready() the document is built, so a later webhook would be missing from it. */
   seal: () => void
+  /**
+   * Every webhook declared so far, in order, with its key: its operationId, unique in the document and the same
+   * in every process that runs the same app code.
+   */
+  declared: () => ReadonlyArray<{ key: string, definition: WebhookDefinition }>
 }
 
 export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
@@ -60,7 +65,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
       return container
     })
-    declared.push({ definition, skeleton, schemas })
+    declared.push({ key: operationId, definition, skeleton, schemas })
     return definition
   }
   const router: WebhookRouter = {
@@ -92,20 +97,22 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         return
       }
       if (converted === undefined) return
-      const webhooks: Json = isObject(document.webhooks) ? { ...document.webhooks } : {}
+      // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
+      const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
       let offset = 0
       for (const { definition, skeleton, schemas } of declared) {
         const own = (converted.allOf as unknown[]).slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
-        const pathItem = (webhooks[definition.name] ?? {}) as Json
-        if (pathItem[method] !== undefined) {
+        const pathItem = webhooks.get(definition.name)
+        if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
-        webhooks[definition.name] = { ...pathItem, [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) }
+        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) })
       }
-      document.webhooks = webhooks
+      document.webhooks = Object.fromEntries(webhooks)
     },
-    seal () { sealed = true }
+    seal () { sealed = true },
+    declared: () => declared.map(({ key, definition }) => ({ key, definition }))
   }
 }
