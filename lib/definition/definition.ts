@@ -1,6 +1,7 @@
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
 import { HTTP_METHODS, httpMethod } from './methods.js'
+import { MAX_SCHEMA_DEPTH, nestsDeeperThan } from './schema-depth.js'
 import type { HttpMethod } from './methods.js'
 
 export type { HttpMethod } from './methods.js'
@@ -112,6 +113,11 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     const value = schema[key]
     if (value !== undefined && (!Array.isArray(value) || value.length === 0 || !value.every(type => typeof type === 'string' && type.includes('/')))) {
       fail(`schema.${key} must be a non-empty array of media types`)
+    }
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    if (nestsDeeperThan(value, MAX_SCHEMA_DEPTH)) {
+      fail(`schema.${key} nests objects more than ${MAX_SCHEMA_DEPTH} levels deep (or contains itself), more than the document can be written with; use $ref for recursive types`)
     }
   }
 }
