@@ -24,12 +24,13 @@ export function identifier (text: string): string {
 }
 
 /** Claims an operationId for the whole document; a second claim is a startup error naming both. */
-export function claimOperationId (registry: CallbackRegistry, operationId: string, owner: string): void {
+export function claimOperationId (registry: CallbackRegistry, operationId: string, owner: string): string {
   const previous = registry.operationIds.get(operationId)
   if (previous !== undefined) {
     throw new DuplicateDefinitionError(owner, `operationId "${operationId}" is already used by ${previous}; operationIds must be unique in the document`)
   }
   registry.operationIds.set(operationId, owner)
+  return operationId
 }
 
 /** Registers an operation to carry, and gives the carrier id that brings it back. */
@@ -37,6 +38,17 @@ export function carryOperation (registry: CallbackRegistry, operation: CarriedOp
   const id = `callback-${registry.carried.size}`
   registry.carried.set(id, operation)
   return id
+}
+
+/**
+ * Claims an operationId made from names, which two different names can share ('a-b' and 'a_b'): the first keeps it,
+ * the next get `_2`, `_3`, ... in the order the app declares them, so the same app code gives the same ids.
+ */
+export function claimGeneratedOperationId (registry: CallbackRegistry, base: string, owner: string): string {
+  let operationId = base
+  for (let suffix = 2; registry.operationIds.has(operationId); suffix++) operationId = `${base}_${suffix}`
+  registry.operationIds.set(operationId, owner)
+  return operationId
 }
 
 export function createRegistry (): CallbackRegistry {

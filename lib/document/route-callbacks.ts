@@ -5,7 +5,7 @@ import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors
 import { assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { NativeOperation } from './operation.js'
-import { carryOperation, claimOperationId, identifier } from './registry.js'
+import { carryOperation, claimGeneratedOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate } from '../expression/template.js'
@@ -120,14 +120,17 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
   const callbacks = compiled.map(({ name, definition, label, template }, index): RouteCallback => {
     const baseId = baseIds[index]!
-    const operationId = definition.operationId ?? (baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`)
+    const generatedId = baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`
+    // claimed before it is described, so that the operation carries the id it was given
+    const operationId = definition.operationId === undefined
+      ? claimGeneratedOperationId(registry, generatedId, label)
+      : claimOperationId(registry, definition.operationId, label)
     const { skeleton, schemas } = describeOperation(
       definition,
       { summary: definition.summary ?? titleCase(name), operationId },
       container => resolveContainer(container, resolveRef, label)
     )
     carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, native, openapi30))
-    claimOperationId(registry, operationId, label)
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
