@@ -88,6 +88,9 @@ test('callback and webhook schemas nested too deep for the document are refused 
   t.same(parse(app.swagger({ yaml: true }) as string), JSON.parse(JSON.stringify(document)), 'the YAML is written')
   await app.close()
 
+  // one object shared by both branches of every level: 2^120 paths, measured once per object
+  const shared = (levels: number): Json => nested(levels, inner => ({ anyOf: [inner, inner] }))
+  t.doesNotThrow(() => callbackRouter().post('{$url}', { name: 'cb', schema: { body: shared(120) } }), 'a schema that shares objects (a DAG) is measured by depth, not by paths')
   const webhooks = await appWith({ openapi: '3.1.0' })
   const cyclic: Json = { type: 'object', properties: {} }
   ;(cyclic.properties as Json).self = cyclic
@@ -95,6 +98,7 @@ test('callback and webhook schemas nested too deep for the document are refused 
     ['a callback body', () => callbackRouter().post('{$url}', { name: 'cb', schema: { body: nested(128) } }), 'callback POST {$url} ("cb"): schema.body'],
     ['a callback body of 5,000 levels', () => callbackRouter().post('{$url}', { name: 'cb', schema: { body: nested(LEVELS) } }), 'callback POST {$url} ("cb"): schema.body'],
     ['a response', () => callbackRouter().post('{$url}', { name: 'cb', schema: { response: { 200: nested(128) } } }), 'callback POST {$url} ("cb"): schema.response'],
+    ['a shared schema one level too deep', () => callbackRouter().post('{$url}', { name: 'cb', schema: { body: shared(128) } }), 'callback POST {$url} ("cb"): schema.body'],
     ['a schema that contains itself', () => callbackRouter().post('{$url}', { name: 'cb', schema: { querystring: cyclic } }), 'callback POST {$url} ("cb"): schema.querystring'],
     ['a webhook body', () => webhooks.webhooks.post('deep', { schema: { body: nested(LEVELS) } }), 'webhook POST "deep": schema.body']
   ]

@@ -36,8 +36,9 @@ function withSchemas (operation: Json, replace: (schema: unknown) => unknown): J
     ...(isObject(requestBody) ? { requestBody: content(requestBody) } : {}),
     ...(isObject(responses)
       ? {
-          responses: mapEntries(responses, response => {
-            if (!isObject(response)) return response
+          // checked to be objects, where the raw map is read
+          responses: mapEntries(responses, value => {
+            const response = value as Json
             const withHeaders = isObject(response.headers)
               ? { ...response, headers: mapEntries(response.headers, header => isObject(header) && Object.hasOwn(header, 'schema') ? { ...header, schema: replace(header.schema) } : header) }
               : response

@@ -162,8 +162,10 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `"${method}" under "${key}" is not a lower-case HTTP method; @fastify/swagger would turn it into an operation. Use callbackRouter() for summaries and parameters`)
         }
         if (!isObject(operation)) throw new InvalidDefinitionError(label, `${method} under "${key}" must be an operation object`)
-        for (const field of ['requestBody', 'responses']) {
-          if (operation[field] !== undefined && !isObject(operation[field])) throw new InvalidDefinitionError(label, `${method} under "${key}" has a ${field} that is not an object`)
+        const { requestBody, responses } = operation
+        if (requestBody !== undefined && !isObject(requestBody)) throw new InvalidDefinitionError(label, `${method} under "${key}": requestBody must be an object`)
+        if (responses !== undefined && !(isObject(responses) && Object.values(responses).every(isObject))) {
+          throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
         carry({ name, key: template.key, method }, label, schemas, native => assemble(native.responses.allOf as unknown[]))
