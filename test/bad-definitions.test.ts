@@ -8,7 +8,7 @@ const router = callbackRouter()
 const Body = Type.Object({ id: Type.String(), customer: Type.Object({ email: Type.String() }) })
 
 // Definitions refused where they are made, before any app exists
-const definitionCases: Array<[string, () => unknown, string, string]> = [
+const definitionCases: Array<[string, () => unknown, string, string | RegExp]> = [
   ['an unknown method', () => router.route({ method: 'FETCH' as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback FETCH {$url}: method "FETCH" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE'],
   ['a method that is not a string', () => router.route({ method: 42 as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
@@ -49,6 +49,14 @@ const definitionCases: Array<[string, () => unknown, string, string]> = [
     'callback POST {$url} ("a"): schema.body must be a JSON Schema object'],
   ['headers that are not an object schema', () => router.post('{$url}', { name: 'a', schema: { headers: Type.String() } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback POST {$url} ("a"): schema.headers must be an object schema whose properties are the parameters'],
+  ['an unknown schema key named like a built-in', () => router.post('{$url}', { name: 'a', schema: { constructor: {} } as any }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    /^callback POST \{\$url\} \("a"\): schema\.constructor is not a route schema key$/],
+  ['a parameter that is not a schema', () => router.post('{$url}', { name: 'a', schema: { querystring: { type: 'object', properties: { page: null } } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.querystring.properties.page must be a JSON Schema'],
+  ['parameter properties that are not a map', () => router.post('{$url}', { name: 'a', schema: { headers: { type: 'object', properties: [] } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.headers.properties must map names to JSON Schema objects'],
+  ['a response header that is not a schema', () => router.post('{$url}', { name: 'a', schema: { response: { 200: { type: 'null', headers: { 'x-id': 'string' } } } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.response.200.headers.x-id must be a JSON Schema'],
   ['a response map that is not an object', () => router.post('{$url}', { name: 'a', schema: { response: [] as any } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback POST {$url} ("a"): schema.response must map status codes to schemas'],
   ['a bad status code', () => router.post('{$url}', { name: 'a', schema: { response: { 600: Type.String() } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
@@ -91,6 +99,8 @@ const routeCases: Array<[string, unknown, string, string, object?]> = [
     'route POST /orders/:id: schema.callbacks.notify[1] is not a callback definition: make it with callbackRouter()'],
   ['callbacks that are a string', 'notify', 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'route POST /orders/:id: schema.callbacks must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map'],
+  ['a blank record key', { ' ': callbackRouter().post('{$url}') }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'route POST /orders/:id: schema.callbacks has a blank key " ": a callback\'s name must be a non-empty string'],
   ['a raw map whose callback is not an object', { notify: 'x' }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     `${where}: a callback must map runtime expressions to path items`],
   ['a raw map whose path item is not an object', { notify: { '{$url}': 1 } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',

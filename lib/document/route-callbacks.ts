@@ -58,6 +58,7 @@ function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | un
     const list = Array.isArray(value) ? value : [value]
     return list.map((item, index) => {
       const where = `schema.callbacks.${name}${Array.isArray(value) ? `[${index}]` : ''}`
+      if (name.trim() === '') fail(`schema.callbacks has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)
