@@ -41,12 +41,14 @@ export function carryOperation (registry: CallbackRegistry, operation: CarriedOp
 }
 
 /**
- * Claims an operationId made from names, which two different names can share ('a-b' and 'a_b'): the first keeps it,
- * the next get `_2`, `_3`, ... in the order the app declares them, so the same app code gives the same ids.
+ * Claims the operationId the app gave, as it is; without one, the id made from names, which two names can share
+ * ('a-b' and 'a_b'): the first keeps it, the next get `_2`, `_3`, ... in the order the app declares them, so the
+ * same app code gives the same ids.
  */
-export function claimGeneratedOperationId (registry: CallbackRegistry, base: string, owner: string): string {
-  let operationId = base
-  for (let suffix = 2; registry.operationIds.has(operationId); suffix++) operationId = `${base}_${suffix}`
+export function claimDefinitionOperationId (registry: CallbackRegistry, given: string | undefined, generated: string, owner: string): string {
+  if (given !== undefined) return claimOperationId(registry, given, owner)
+  let operationId = generated
+  for (let suffix = 2; registry.operationIds.has(operationId); suffix++) operationId = `${generated}_${suffix}`
   registry.operationIds.set(operationId, owner)
   return operationId
 }

@@ -5,7 +5,7 @@ import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors
 import { assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { NativeOperation } from './operation.js'
-import { carryOperation, claimGeneratedOperationId, claimOperationId, identifier } from './registry.js'
+import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate } from '../expression/template.js'
@@ -123,9 +123,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const baseId = baseIds[index]!
     const generatedId = baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`
     // claimed before it is described, so that the operation carries the id it was given
-    const operationId = definition.operationId === undefined
-      ? claimGeneratedOperationId(registry, generatedId, label)
-      : claimOperationId(registry, definition.operationId, label)
+    const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
     const { skeleton, schemas } = describeOperation(
       definition,
       { summary: definition.summary ?? titleCase(name), operationId },

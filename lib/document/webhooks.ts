@@ -5,7 +5,7 @@ import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
 import type { OperationSkeleton } from './operation.js'
-import { claimGeneratedOperationId, claimOperationId, identifier } from './registry.js'
+import { claimDefinitionOperationId, identifier } from './registry.js'
 import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
@@ -58,9 +58,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
     if (declared.some(({ definition: other }) => other.name === definition.name && other.method === definition.method)) {
       throw new DuplicateDefinitionError(label, 'this name and method are declared twice')
     }
-    const operationId = definition.operationId === undefined
-      ? claimGeneratedOperationId(registry, `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`, label)
-      : claimOperationId(registry, definition.operationId, label)
+    const operationId = claimDefinitionOperationId(registry, definition.operationId, `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`, label)
     const { skeleton, schemas } = describeOperation(definition, { summary: definition.summary ?? titleCase(definition.name), operationId }, container => {
       // a webhook's parameters are its own: there is no route to resolve shared schemas against yet
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
