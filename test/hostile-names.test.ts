@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import { parse } from 'yaml'
 import { callbackRouter } from '../lib/index.js'
+import { compileCallbackKey } from '../lib/expression/template.js'
 import { appWith } from './helpers.js'
 import type { Json } from './helpers.js'
 import { changedBuiltins, snapshotBuiltins } from './builtins.js'
@@ -140,4 +141,18 @@ test('hostile names come out of @fastify/swagger-ui\'s /json and /yaml exactly',
   }
   await app.close()
   t.same(changedBuiltins(before), [])
+})
+
+test('a hostile name read from a request that lacks it is missing, never a built-in', async (t) => {
+  for (const name of HOSTILE) {
+    const declares = { type: 'object', properties: { [name]: { type: 'string' } } }
+    const route = { label: 'route POST /x, callback "cb"', querystring: declares, headers: declares, params: declares, body: declares, response: { 200: declares }, resolveRef: () => undefined }
+    for (const expression of [`$request.header.${name}`, `$request.query.${name}`, `$request.path.${name}`, `$request.body#/${name}`, `$response.header.${name}`, `$response.body#/${name}`]) {
+      const template = compileCallbackKey(`https://example.com/{${expression}}`, route)
+      const empty = { headers: {}, query: {}, params: {}, body: {} }
+      t.same(template.evaluate({ url: '', method: 'POST', request: empty, response: { statusCode: 200, ...empty } }), { ok: false, missing: expression }, expression)
+      const given = { headers: { [name.toUpperCase()]: 'v' }, query: { [name]: 'v' }, params: { [name]: 'v' }, body: { [name]: 'v' } }
+      t.same(template.evaluate({ url: '', method: 'POST', request: given, response: { statusCode: 200, ...given } }), { ok: true, url: 'https://example.com/v' }, `${expression} given`)
+    }
+  }
 })

@@ -178,7 +178,8 @@ function reader (expression: RuntimeExpression): (context: EvaluationContext) =>
       const name = expression.name.toLowerCase()
       return context => {
         const headers = context[side]?.headers ?? {}
-        const value = headers[Object.keys(headers).find(key => key.toLowerCase() === name) ?? name]
+        // own names only: a missing `constructor` header must not read Object
+        const value = property(headers, Object.keys(headers).find(key => key.toLowerCase() === name) ?? name)
         return Array.isArray(value) ? value[0] : value
       }
     }
