@@ -1,5 +1,6 @@
 import type { OperationDefinition } from '../definition/definition.js'
 import { isObject } from '../util/json.js'
+import { escapeNames, restoreNames } from './escaped-names.js'
 import type { Json } from '../util/json.js'
 
 /**
@@ -134,7 +135,12 @@ function describeShape (definition: OperationDefinition, resolveContainer: (sche
 }
 
 export function toNative (id: string, schemas: unknown[]): NativeOperation {
-  return { responses: { [CARRIER]: id, allOf: schemas } }
+  return { responses: { [CARRIER]: id, allOf: escapeNames(schemas) } }
+}
+
+/** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
+export function convertedSchemas (carrier: Json): unknown[] {
+  return restoreNames(carrier.allOf as unknown[])
 }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
@@ -187,8 +193,8 @@ function subschemas (schema: Json): unknown[] {
 }
 
 /** Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted. */
-export function assembleOperation ({ fields, shape }: OperationSkeleton, native: NativeOperation, openapi30: boolean): Json {
-  const converted = native.responses.allOf as Json[]
+export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean): Json {
+  const converted = schemas as Json[]
   // one media object per slot: a body declared for several media types shares it, as route bodies do
   const medias = new Map<SchemaSlot, Json>()
   const media = (slot: SchemaSlot): Json => {

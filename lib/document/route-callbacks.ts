@@ -2,7 +2,7 @@ import { isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
+import { assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
@@ -129,7 +129,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
       { summary: definition.summary ?? titleCase(name), operationId },
       container => resolveContainer(container, resolveRef, label)
     )
-    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, native, openapi30))
+    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
@@ -167,7 +167,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, native => assemble(native.responses.allOf as unknown[]))
+        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses)))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }

@@ -3,7 +3,7 @@ import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../defi
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
+import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import type { OperationSkeleton } from './operation.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
 import type { CallbackRegistry } from './registry.js'
@@ -98,16 +98,17 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (converted === undefined) return
       // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
+      const all = convertedSchemas(converted)
       let offset = 0
       for (const { definition, skeleton, schemas } of declared) {
-        const own = (converted.allOf as unknown[]).slice(offset, offset + schemas.length)
+        const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
         const pathItem = webhooks.get(definition.name)
         if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
-        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) })
+        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: assembleOperation(skeleton, own, false) })
       }
       document.webhooks = Object.fromEntries(webhooks)
     },
