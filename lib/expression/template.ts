@@ -3,9 +3,6 @@ import { ARRAY_INDEX, formatExpression, formatPointer, parseAt, splitKey } from 
 import type { BodyExpression, RuntimeExpression } from './grammar.js'
 import { declares, isObjectOrArray } from './schema-pointer.js'
 
-export { formatExpression, parseExpression } from './grammar.js'
-export type { RuntimeExpression } from './grammar.js'
-
 /** The parent route's schemas, as given in a Fastify route `schema` (plain JSON Schema objects, TypeBox or not). */
 export interface ParentRoute {
   /** Where the key is declared, e.g. 'route POST /invoices/, callback "invoice_notification"': the prefix of every error message. */
