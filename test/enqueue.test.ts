@@ -1,34 +1,15 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
 import { callbackRouter } from '../lib/index.js'
-import type { DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
-import { appWith } from './helpers.js'
+import type { DeliveryOptions, PendingMessage } from '../lib/index.js'
+import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
 const Event = Type.Object({ id: Type.String() })
 
-/** The plugin with the test receivers on 127.0.0.1 trusted; `outcome()` resolves with the next final outcome. */
 async function sender (delivery: DeliveryOptions = {}) {
-  const lines: Array<Record<string, any>> = []
-  const outcomes: OutcomeEvent[] = []
-  let waiting: ((event: OutcomeEvent) => void) | undefined
-  const app = await appWith({
-    openapi: '3.1.0',
-    pluginOptions: {
-      delivery: {
-        allowHttp: true,
-        allow: ['127.0.0.1'],
-        onOutcome: (event) => {
-          outcomes.push(event)
-          waiting?.(event)
-        },
-        ...delivery
-      }
-    },
-    serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
-  })
-  const created = app.webhooks.post('created', { schema: { body: Event } })
-  return { app, lines, outcomes, created, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
+  const made = await loopbackApp(delivery)
+  return { ...made, created: made.app.webhooks.post('created', { schema: { body: Event } }) }
 }
 
 test('enqueue() validates now, answers with the message id, and delivers in the background', async (t) => {

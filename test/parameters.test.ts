@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { Webhook } from 'standardwebhooks'
 import { callbackRouter } from '../lib/index.js'
 import type { DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
-import { appWith } from './helpers.js'
+import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
 // What send(), enqueue() and fanOut() put on the wire besides the body: parameters, headers, each subscriber's secret
@@ -18,24 +18,12 @@ const Headers = Type.Object({ 'x-request-id': Type.String({ minLength: 1 }), 'x-
 const Query = Type.Object({ attempt: Type.Integer({ minimum: 1 }), tag: Type.Optional(Type.Array(Type.String())) })
 
 async function sender (delivery: DeliveryOptions = {}) {
-  const outcomes: OutcomeEvent[] = []
-  let waiting: ((event: OutcomeEvent) => void) | undefined
-  const app = await appWith({
-    openapi: '3.1.0',
-    pluginOptions: {
-      delivery: {
-        allowHttp: true,
-        allow: ['127.0.0.1'],
-        secret: GLOBAL,
-        onOutcome: (event) => { outcomes.push(event); waiting?.(event) },
-        ...delivery
-      }
-    }
-  })
+  const made = await loopbackApp({ secret: GLOBAL, ...delivery })
+  const { app } = made
   const event = app.webhooks.post('event', { schema: { body: Event, headers: Headers, querystring: Query } })
   const plain = app.webhooks.post('plain', { schema: { body: Event } })
   const cloud = app.webhooks.post('cloud', { schema: { body: Event, consumes: ['application/cloudevents+json', 'application/json'] } })
-  return { app, event, plain, cloud, outcomes, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
+  return { ...made, event, plain, cloud }
 }
 
 test('declared header and query parameters go out as headers and in the URL, after the query the target has', async (t) => {
