@@ -154,7 +154,6 @@ test('security must be an array of objects of string arrays', async (t) => {
     [['receiverKey'], `${requirement}: security[0] is not an object`],
     [[{ receiverKey: 'read' }], 'security[0].receiverKey must be an array of scope names (strings), [] for a scheme without scopes'],
     [[{}, { receiverKey: [1] }], 'security[1].receiverKey must be an array of scope names (strings), [] for a scheme without scopes'],
-    // eslint-disable-next-line no-proto
     [[{ __proto__: { receiverKey: [] } }], 'security[0] has a prototype of its own: an object literal\'s "__proto__: value" sets the prototype; write ["__proto__"]: value to name a scheme __proto__']
   ]
   for (const [security, fault] of cases) {
