@@ -213,8 +213,10 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
     return found
   }
   const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot]) => [type, media(slot)]))
-  const operation: Json = { ...fields }
-  if (sent.note !== undefined) operation.description = typeof fields.description === 'string' ? `${fields.description}\n\n${sent.note}` : sent.note
+  // the note on verifying follows the definition's own description, in its place after the summary
+  const { summary, description: own, ...rest } = fields
+  const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
+  const operation: Json = { summary, ...(description === undefined ? {} : { description }), ...rest }
   const parameters = [
     ...shape.parameters.map(({ schema, ...parameter }) => {
       const { schema: parameterSchema, ...examples } = media(schema)
