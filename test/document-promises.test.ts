@@ -72,8 +72,10 @@ test('document: { signature: false } leaves the plugin\'s headers and the note o
     t.same(operation.parameters, [tenant])
     t.equal(operation.description, 'Own.')
   }
-  const bare = await operations('3.1.0', { document: { signature: false } }, { schema: { body: Type.Object({}) } })
-  t.notOk('parameters' in bare.callback, 'no parameter at all: no empty list')
+  const bare = await operations('3.1.0', { document: { signature: false } }, { schema: { querystring: { type: 'object' }, body: Type.Object({}) } })
+  t.notOk('parameters' in bare.callback, 'an object schema without properties adds no parameter, and there is no empty list')
+  const defaults = await operations('3.1.0', { document: {} })
+  t.same(defaults.callback.parameters, [tenant, ...unsignedHeaders], 'document: {} keeps the default')
 })
 
 test('the document option is checked once, at registration', async (t) => {
@@ -188,4 +190,10 @@ test('a security scheme the document does not declare fails when the document is
     schema: { querystring: callbackUrl, callbacks: { done: { [KEY]: { post: { security: [{ receiverKey: [] }], responses: { 200: { description: 'OK' } } } } } } }
   }, async () => ({}))
   await t.rejects(async () => { await raw.ready() }, { code: 'FST_OPENAPI_CALLBACKS_UNDECLARED_SECURITY_SCHEME', message: /^route POST \/jobs, callback "done": security names the scheme "receiverKey"/ })
+  // a raw map is kept as written: a requirement that is not an object names no scheme, and is the document validator's to judge
+  const odd = await appWith({ openapi: '3.1.0' })
+  odd.post('/jobs', { schema: { querystring: callbackUrl, callbacks: { done: { [KEY]: { post: { security: ['receiverKey'] } } } } } }, async () => ({}))
+  await odd.ready()
+  t.same((odd.swagger() as Json).paths['/jobs'].post.callbacks.done[KEY].post.security, ['receiverKey'])
+  await odd.close()
 })
