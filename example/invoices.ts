@@ -25,6 +25,9 @@ export const invoicesCallbackRouter = callbackRouter()
 
 export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/invoices/{$request.body.id}', {
   name: 'invoice_notification',
+  // no OpenAPI security scheme: the API user's server authenticates the callback by its Standard Webhooks
+  // signature, which the document lists among the callback's headers
+  security: [],
   schema: {
     body: Type.Ref(InvoiceEvent),
     response: { 200: Type.Ref(InvoiceEventReceived) }

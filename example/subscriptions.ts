@@ -16,6 +16,8 @@ export async function subscriptionRoutes (app: FastifyInstance): Promise<void> {
       'When a new user subscribes to your service we\'ll send you a POST request with this',
       'data to the URL that you register for the event `new-subscription` in the dashboard.'
     ].join('\n'),
+    // authenticated by its Standard Webhooks signature, documented among its headers, not by an OpenAPI scheme
+    security: [],
     schema: { body: Type.Ref(Subscription) }
   })
 

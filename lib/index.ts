@@ -4,8 +4,11 @@ import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
 import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
+import { normaliseDocumentOptions } from './document/document-options.js'
+import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
 import { documentRoute } from './document/route-hook.js'
+import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
 import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './document/webhooks.js'
 import type { WebhookRouter } from './document/webhooks.js'
@@ -15,6 +18,8 @@ export interface FastifyOpenapiCallbacksOptions {
   decorator?: string | readonly string[]
   /** Sending callbacks and webhooks: signing, address policy, retries, timeouts, store and hooks. */
   delivery?: DeliveryOptions
+  /** What the document says beyond the definitions: `{ signature: false }` leaves out the Standard Webhooks headers. */
+  document?: DocumentOptions
 }
 
 /** What a route schema's `callbacks` accepts. */
@@ -37,7 +42,11 @@ declare module 'fastify' {
 }
 
 const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
-  const registry = createRegistry()
+  const delivery = normaliseDeliveryOptions(options.delivery)
+  const { signature } = normaliseDocumentOptions(options.document)
+  // the document promises a signature exactly when one is sent: always with a secret, per subscriber with secretFor alone
+  const signing = delivery.secrets.length > 0 ? 'always' : delivery.secretFor === undefined ? 'never' : 'by-subscriber'
+  const registry = createRegistry(sentHeaders(signing, signature))
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   // one child logger: every line the plugin writes says it is the plugin's
@@ -47,7 +56,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // payloads may $ref schemas added in any context, as @fastify/swagger's document does: they are read at ready()
   const contexts: FastifyInstance[] = [fastify]
   const sharedSchemas: unknown[] = []
-  const callbacks = createCallbacks(normaliseDeliveryOptions(options.delivery), log, () => sharedSchemas, webhooks.declared)
+  const callbacks = createCallbacks(delivery, log, () => sharedSchemas, webhooks.declared)
   fastify.decorate('callbacks', callbacks.api)
   fastify.addHook('onRegister', instance => { contexts.push(instance) })
   fastify.addHook('onClose', callbacks.close)
@@ -101,6 +110,7 @@ export type { SendOptions } from './delivery/parameters.js'
 export type { SecretRequest, SecretResolver } from './delivery/secrets.js'
 export type { AttemptEvent, AttemptResult, Delivered, NotDelivered } from './delivery/sender.js'
 export type { DeliveryOptions } from './delivery/options.js'
+export type { DocumentOptions } from './document/document-options.js'
 export { DEFAULT_SCHEDULE } from './delivery/options.js'
 export type { DeliveryMessage } from './delivery/message.js'
 export type { FinalOutcome } from './delivery/retry-policy.js'

@@ -1,4 +1,5 @@
 // `npm run screenshot`: the README's picture of Swagger UI's Callbacks tab, taken in Debian's headless Chromium.
+import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { buildApp } from '../example/app.js'
@@ -7,7 +8,8 @@ import { expand, launchChromium, openCallbacks, operation } from '../test/swagge
 const OUTPUT = resolve(__dirname, '../docs/callbacks-tab.png')
 
 async function screenshot (): Promise<void> {
-  const app = await buildApp({ openapi: '3.1.0' })
+  // with a secret, as the example runs: the callback documents its Standard Webhooks signature
+  const app = await buildApp({ openapi: '3.1.0', delivery: { secret: `whsec_${randomBytes(32).toString('base64')}` } })
   const browser = await launchChromium()
   try {
     const origin = await app.listen({ host: '127.0.0.1', port: 0 })

@@ -7,6 +7,8 @@ import { buildApp } from '../example/app.js'
 import { CHROMIUM, expand, launchChromium, openCallbacks, operation } from './swagger-ui.js'
 
 const KEY = '{$request.query.callback_url}/invoices/{$request.body#/id}'
+// signing is configured, so the document promises the signature
+const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
 const chromiumMissing = `Chromium not found at ${CHROMIUM}: apt-get install chromium to run the browser tests`
 
 if (!existsSync(CHROMIUM) && !process.env.CI) {
@@ -22,7 +24,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
 
   /** The example's /docs in a fresh page, with Chromium's console errors and any request leaving the app. */
   async function openDocs (t: Test, openapi: string): Promise<{ page: Page, consoleErrors: string[], outside: string[] }> {
-    const app = await buildApp({ openapi })
+    const app = await buildApp({ openapi, delivery: { secret: SECRET } })
     const origin = await app.listen({ host: '127.0.0.1', port: 0 })
     const context = await browser.newContext()
     t.teardown(async () => {
@@ -74,6 +76,27 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
     return (await names.allTextContents()).map(name => name.replace(/\*$/, ''))
   }
 
+  /**
+   * The Standard Webhooks headers as Swagger UI shows them in an operation's Parameters section: one row each, in the
+   * header, required, described; and the link to the specification in the operation's description.
+   */
+  async function seeSignature (t: Test, block: Locator, what: string): Promise<void> {
+    const rows = block.locator('.parameters tr[data-param-name]')
+    await shown(rows, `the parameters of ${what}`)
+    t.same(
+      await rows.evaluateAll(found => found.map(row => `${row.getAttribute('data-param-name')} in ${row.getAttribute('data-param-in')}`)),
+      ['webhook-id in header', 'webhook-timestamp in header', 'webhook-signature in header'],
+      `${what} shows the signature headers as its parameters`
+    )
+    for (const [name, description] of [['webhook-id', /idempotency key/], ['webhook-timestamp', /Unix seconds/], ['webhook-signature', /HMAC-SHA256 of \{webhook-id\}\.\{webhook-timestamp\}\.\{body\}/]] as const) {
+      const row = block.locator(`.parameters tr[data-param-name="${name}"]`)
+      await seeText(t, row.locator('.parameter__name'), new RegExp(`^${name}\\s*\\*$`), `${what}: ${name}, marked required`)
+      await seeText(t, row.locator('.parameters-col_description'), description, `${what}: ${name}'s description`)
+    }
+    const link = block.locator('.opblock-description a[href="https://www.standardwebhooks.com/"]')
+    await seeText(t, link, 'Standard Webhooks', `${what}: how to verify, with a link to Standard Webhooks`)
+  }
+
   async function assertNothingWrong (t: Test, { page, consoleErrors, outside }: { page: Page, consoleErrors: string[], outside: string[] }): Promise<void> {
     // a $ref Swagger UI cannot resolve is reported in its Errors panel, not in the console
     t.same(await page.locator('.errors-wrapper').allTextContents(), [], 'Swagger UI\'s Errors panel shows nothing')
@@ -98,6 +121,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
       await seeText(t, callback.locator('.opblock-summary-description'), 'Invoice Notification', 'the callback\'s summary')
 
       await expand(callback)
+      await seeSignature(t, callback, 'the callback')
       const body = callback.locator('.opblock-section-request-body')
       await seeText(t, body.locator('.opblock-title'), 'Request body', 'the callback\'s request body')
       t.same(await schemaProperties(body, 'the callback\'s request body'), ['description', 'paid'], 'the request body\'s properties')
@@ -118,6 +142,7 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
 
     await expand(subscription)
     await seeText(t, subscription.locator('.opblock-description'), /When a new user subscribes to your service/, 'the webhook\'s description')
+    await seeSignature(t, subscription, 'the webhook')
     t.same(
       await schemaProperties(subscription.locator('.opblock-section-request-body'), 'the webhook\'s body'),
       ['username', 'monthly_fee', 'start_date'],

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import Type1 from 'typebox'
 import { parse } from 'yaml'
 import openapiCallbacks, { callbackRouter } from '../lib/index.js'
-import { appWith, validationErrors } from './helpers.js'
+import { appWith, unsignedHeaders, validationErrors } from './helpers.js'
 import type { Json } from './helpers.js'
 
 const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
@@ -31,7 +31,6 @@ test('a callback becomes a complete Operation', async (t) => {
     schema: {
       headers: Type.Object({ 'x-tenant': Type.String({ description: 'The tenant' }) }),
       querystring: Type.Object({ attempt: Type.Integer(), note: Type.Optional(Type.String({ examples: ['retry'] })) }),
-      params: Type.Object({ jobId: Type.String() }),
       body: Type.Object({ state: Type.String() }, { description: 'The job\'s final state' }),
       response: {
         204: Type.Null({ description: 'Taken' }),
@@ -59,7 +58,7 @@ test('a callback becomes a complete Operation', async (t) => {
             { name: 'attempt', in: 'query', required: true, schema: { type: 'integer' } },
             { name: 'note', in: 'query', required: false, example: 'retry', schema: { type: 'string' } },
             { name: 'x-tenant', in: 'header', required: true, description: 'The tenant', schema: { type: 'string' } },
-            { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }
+            ...unsignedHeaders
           ],
           requestBody: {
             description: 'The job\'s final state',
@@ -464,7 +463,6 @@ test('a parameter container may be a shared schema; several examples become name
     name: 'sent',
     schema: {
       querystring: Type.Object({ page: Type.Optional(Type.Integer()) }),
-      params: { type: 'object' },
       headers: Type.Ref(TenantHeaders),
       body: Type.Object({ id: Type.String() }, { examples: [{ id: 'a' }, { id: 'b' }] })
     }
@@ -477,8 +475,9 @@ test('a parameter container may be a shared schema; several examples become name
   const operation = callbacksOf(document).sent['{$request.query.callback_url}'].post
   t.same(operation.parameters, [
     { name: 'page', in: 'query', required: false, schema: { type: 'integer' } },
-    { name: 'x-tenant', in: 'header', required: true, schema: { type: 'string' } }
-  ], 'an object schema without properties adds no parameter')
+    { name: 'x-tenant', in: 'header', required: true, schema: { type: 'string' } },
+    ...unsignedHeaders
+  ], 'the shared schema\'s properties are the parameters')
   t.same(operation.requestBody.content['application/json'].examples, { example1: { value: { id: 'a' } }, example2: { value: { id: 'b' } } })
   t.same(await validationErrors(document), [])
 })

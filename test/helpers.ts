@@ -80,3 +80,23 @@ function resolvePointer (document: unknown, pointer: string): unknown {
   }
   return node
 }
+
+/** The Standard Webhooks headers every callback and webhook operation documents by default, as the README shows them. */
+export const webhookIdHeader = {
+  name: 'webhook-id',
+  in: 'header',
+  required: true,
+  description: 'The message id: the same on every attempt of a message, retries included, so it is the idempotency key to deduplicate on.',
+  schema: { type: 'string' },
+  example: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W'
+}
+export const webhookTimestampHeader = {
+  name: 'webhook-timestamp',
+  in: 'header',
+  required: true,
+  description: 'When this attempt was made, in Unix seconds.',
+  schema: { type: 'integer' },
+  example: 1767225600
+}
+/** Without a secret: the id and the timestamp, no signature. */
+export const unsignedHeaders = [webhookIdHeader, webhookTimestampHeader]

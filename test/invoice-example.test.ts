@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { parse } from 'yaml'
 import { buildApp } from '../example/app.js'
-import { validationErrors } from './helpers.js'
+import { unsignedHeaders, validationErrors } from './helpers.js'
 import type { Json } from './helpers.js'
 
 const KEY = '{$request.query.callback_url}/invoices/{$request.body#/id}'
@@ -10,6 +10,8 @@ const KEY = '{$request.query.callback_url}/invoices/{$request.body#/id}'
 const invoiceNotification = {
   summary: 'Invoice Notification',
   operationId: 'post_invoices_invoice_notification_post',
+  security: [],
+  parameters: unsignedHeaders,
   requestBody: {
     required: true,
     content: { 'application/json': { schema: { $ref: '#/components/schemas/InvoiceEvent' } } }

@@ -2,6 +2,7 @@ import { test } from 'tap'
 import type { RouteOptions } from 'fastify'
 import { callbackRouter } from '../lib/index.js'
 import { createRegistry } from '../lib/document/registry.js'
+import { sentHeaders } from '../lib/document/signature.js'
 import { documentRoute } from '../lib/document/route-hook.js'
 import { createWebhooks } from '../lib/document/webhooks.js'
 import { appWith } from './helpers.js'
@@ -28,7 +29,7 @@ const webhooks: Array<[method: 'post' | 'put', name: string]> = [['post', 'invoi
 
 /** The keys one process gives, from the document side alone. */
 function keysOfOneProcess () {
-  const registry = createRegistry()
+  const registry = createRegistry(sentHeaders('never', false))
   const callbacks = routes().map(route => documentRoute(route, registry, () => undefined)!.callbacks)
   const declared = createWebhooks(registry, () => {})
   for (const [method, name] of webhooks) declared.router[method](name)

@@ -5,13 +5,15 @@ import { Type } from '@sinclair/typebox'
 import { parse } from 'yaml'
 import openapiCallbacks, { callbackRouter } from '../lib/index.js'
 import { buildApp } from '../example/app.js'
-import { appWith, validationErrors } from './helpers.js'
+import { appWith, unsignedHeaders, validationErrors } from './helpers.js'
 import type { Json } from './helpers.js'
 
 const newSubscription = {
   summary: 'New Subscription',
   description: 'When a new user subscribes to your service we\'ll send you a POST request with this\ndata to the URL that you register for the event `new-subscription` in the dashboard.',
   operationId: 'webhook_new_subscription_post',
+  security: [],
+  parameters: unsignedHeaders,
   requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Subscription' } } } },
   responses: { '2XX': { description: 'Successful Response' } }
 }
@@ -55,7 +57,7 @@ test('every method, route(), and the declared list', async (t) => {
   t.equal(order.get.summary, 'Order probe')
   t.equal(order.put.operationId, 'replaceOrder')
   t.equal(order.put.deprecated, true)
-  t.same(order.patch.parameters, [{ name: 'x-tenant', in: 'header', required: true, schema: { type: 'string' } }])
+  t.same(order.patch.parameters, [{ name: 'x-tenant', in: 'header', required: true, schema: { type: 'string' } }, ...unsignedHeaders], 'the declared header first')
   t.same(order.delete.responses, { 204: { description: 'Successful Response' } })
   t.same(await validationErrors(document), [])
 })

@@ -1,6 +1,8 @@
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import type { Json } from '../util/json.js'
 import { HTTP_METHODS, httpMethod } from './methods.js'
+import { pluginHeaderIn } from './plugin-headers.js'
 import { MAX_SCHEMA_DEPTH, nestsDeeperThan } from './schema-depth.js'
 import type { HttpMethod } from './methods.js'
 
@@ -11,7 +13,8 @@ export interface OperationSchema {
   body?: unknown
   headers?: unknown
   querystring?: unknown
-  params?: unknown
+  /** Refused: nothing fills a path parameter of a callback's or webhook's URL. Use a runtime expression in the key, or `querystring`. */
+  params?: never
   response?: Readonly<Record<string | number, unknown>>
   /** Media types of the body (default `application/json`), as @fastify/swagger reads them for routes. */
   consumes?: readonly string[]
@@ -25,6 +28,8 @@ export interface OperationOptions<S extends OperationSchema = OperationSchema> {
   operationId?: string
   tags?: readonly string[]
   deprecated?: boolean
+  /** Security Requirements, as on an Operation: `[{ schemeName: [] }]`; `[]` says none. Schemes are declared in @fastify/swagger's `components.securitySchemes`. */
+  security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>>
   schema?: S
 }
 
@@ -35,6 +40,7 @@ interface OperationFields<S extends OperationSchema> {
   readonly operationId?: string | undefined
   readonly tags?: readonly string[] | undefined
   readonly deprecated?: boolean | undefined
+  readonly security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>> | undefined
   readonly schema: S
 }
 
@@ -60,7 +66,7 @@ export function isDefinition (value: unknown): value is OperationDefinition {
   return typeof value === 'object' && value !== null && Object.hasOwn(value, kDefinition)
 }
 
-const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'schema'])
+const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'security', 'schema'])
 const SCHEMA_KEYS = new Set(['body', 'headers', 'querystring', 'params', 'response', 'consumes', 'produces'])
 // a Map: the key looked up is the app's, and `constructor` must find nothing
 const SCHEMA_KEY_HINTS = new Map([
@@ -68,7 +74,7 @@ const SCHEMA_KEY_HINTS = new Map([
   ['query', 'querystring'],
   ['header', 'headers'],
   ['requestBody', 'body'],
-  ['parameters', 'querystring, params or headers']
+  ['parameters', 'querystring or headers']
 ])
 
 /** Checks every option once, where the definition is made, so later stages can trust it. */
@@ -81,11 +87,12 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     const value = options[key]
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(`${key} must be a non-empty string`)
   }
-  const { tags, deprecated, schema } = options
+  const { tags, deprecated, security, schema } = options
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every(tag => typeof tag === 'string' && tag !== ''))) {
     fail('tags must be an array of non-empty strings')
   }
   if (deprecated !== undefined && typeof deprecated !== 'boolean') fail('deprecated must be a boolean')
+  if (security !== undefined) checkSecurity(security, fail)
   if (schema === undefined) return
   if (!isObject(schema)) return fail('schema must be an object like a Fastify route schema')
   for (const key of Object.keys(schema)) {
@@ -93,16 +100,22 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     const hint = SCHEMA_KEY_HINTS.get(key)
     fail(`schema.${key} is not a route schema key${hint === undefined ? '' : `: did you mean schema.${hint}?`}`)
   }
-  for (const key of ['body', 'headers', 'querystring', 'params'] as const) {
+  if (schema.params !== undefined) {
+    fail('schema.params cannot be sent: the URL of a callback or webhook has no path parameter that anything fills. ' +
+      'Put the value in a callback\'s URL with a runtime expression in its key ("{$request.body#/id}"), or send it as a query parameter (schema.querystring)')
+  }
+  for (const key of ['body', 'headers', 'querystring'] as const) {
     if (schema[key] !== undefined && !isObject(schema[key])) fail(`schema.${key} must be a JSON Schema object`)
   }
-  for (const key of ['headers', 'querystring', 'params'] as const) {
+  for (const key of ['headers', 'querystring'] as const) {
     const parameters = schema[key] as Record<string, unknown> | undefined
     if (parameters !== undefined && parameters.$ref === undefined && parameters.type !== 'object') {
       fail(`schema.${key} must be an object schema whose properties are the parameters`)
     }
     checkSchemaMap(parameters?.properties, `schema.${key}.properties`, fail)
   }
+  const headers = schema.headers as Json | undefined
+  if (isObject(headers?.properties)) checkHeaderNames(Object.keys(headers.properties), fail)
   const { response } = schema
   if (response !== undefined) {
     if (!isObject(response)) return fail('schema.response must map status codes to schemas')
@@ -134,6 +147,32 @@ function checkSchemaMap (map: unknown, where: string, fail: (fault: string) => n
   }
 }
 
+/** A header the plugin sets itself cannot be sent by the app (FST_OPENAPI_CALLBACKS_RESERVED_HEADER), so it cannot be declared. */
+export function checkHeaderNames (names: readonly string[], fail: (fault: string) => never): void {
+  const name = pluginHeaderIn(names)
+  if (name !== undefined) {
+    fail(`schema.headers declares "${name}", a header the plugin sets itself (the Standard Webhooks signature, the body's framing, the connection), so it cannot be sent; the document lists the signature headers by itself`)
+  }
+}
+
+/** Security Requirement Objects: scheme names (the app's, any string) to arrays of scopes. */
+function checkSecurity (security: unknown, fail: (fault: string) => never): void {
+  const requirement = 'security must be an array of Security Requirement Objects, such as [{ apiKey: [] }] (or [] for none)'
+  if (!Array.isArray(security)) return fail(requirement)
+  for (const [index, entry] of security.entries()) {
+    if (!isObject(entry)) return fail(`${requirement}: security[${index}] is not an object`)
+    const prototype = Object.getPrototypeOf(entry) as object | null
+    if (prototype !== null && Object.getPrototypeOf(prototype) !== null) {
+      fail(`security[${index}] has a prototype of its own: an object literal's "__proto__: value" sets the prototype; write ["__proto__"]: value to name a scheme __proto__`)
+    }
+    for (const [scheme, scopes] of Object.entries(entry)) {
+      if (!Array.isArray(scopes) || !scopes.every(scope => typeof scope === 'string')) {
+        fail(`security[${index}].${scheme} must be an array of scope names (strings), [] for a scheme without scopes`)
+      }
+    }
+  }
+}
+
 function checkMethod (label: string, method: unknown): HttpMethod {
   const checked = httpMethod(method)
   if (checked === undefined) throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${HTTP_METHODS.join(', ')}`)
@@ -148,6 +187,9 @@ function operationFields<S extends OperationSchema> (method: HttpMethod, options
     operationId: options.operationId,
     tags: options.tags === undefined ? undefined : Object.freeze([...options.tags]),
     deprecated: options.deprecated,
+    security: options.security === undefined
+      ? undefined
+      : Object.freeze(options.security.map(entry => Object.freeze(Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, Object.freeze([...scopes])]))))),
     schema: Object.freeze({ ...options.schema }) as S
   }
 }

@@ -1,4 +1,5 @@
 import { describeDefinition } from '../definition/definition.js'
+import { PLUGIN_HEADER } from '../definition/plugin-headers.js'
 import type { OperationDefinition } from '../definition/definition.js'
 import { InvalidParametersError, ReservedHeaderError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
@@ -25,8 +26,6 @@ export interface PreparedParameters {
   subscriber: string | undefined
 }
 
-// the plugin owns these: the signature, the body's framing, and the connection
-const RESERVED_HEADER = /^(?:webhook-.*|content-type|content-length|host|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // a header value may not carry line breaks or NUL: they would end the header
 const HEADER_VALUE = /^[^\r\n\0]*$/
@@ -81,7 +80,7 @@ export function checkHeaders (given: unknown, label: string, fail: (fault: strin
   for (const [name, value] of Object.entries((given ?? {}) as Json)) {
     const lower = name.toLowerCase()
     if (!TOKEN.test(name)) fail(`the header name ${JSON.stringify(name)} is not an HTTP token`)
-    if (RESERVED_HEADER.test(lower)) throw new ReservedHeaderError(label, name)
+    if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label, name)
     if (!isScalar(value) || !HEADER_VALUE.test(String(value))) fail(`the header "${name}" must be a string, a finite number or a boolean, on one line`)
     if (Object.hasOwn(values, lower)) fail(`the header "${lower}" is given twice`)
     Object.defineProperty(headers, lower, { value: String(value), enumerable: true, writable: true, configurable: true })

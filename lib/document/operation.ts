@@ -1,6 +1,7 @@
 import type { OperationDefinition } from '../definition/definition.js'
 import { isObject } from '../util/json.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
+import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
 /**
@@ -15,7 +16,7 @@ export const CARRIER = 'x-fastify-openapi-callbacks'
 /** Where a converted schema goes: an index into the carrier's `allOf`. */
 type SchemaSlot = number
 
-interface ParameterSkeleton { name: string, in: 'query' | 'header' | 'path', required: boolean, description?: string, schema: SchemaSlot }
+interface ParameterSkeleton { name: string, in: 'query' | 'header', required: boolean, description?: string, schema: SchemaSlot }
 // Names from the app (media types, header names, status codes) are kept as entries, never as keys of a plain
 // object, and become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
 type Content = Array<[type: string, slot: SchemaSlot]>
@@ -36,7 +37,11 @@ export interface OperationSkeleton {
 export interface NativeOperation { responses: Json }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
-const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header'], ['params', 'path']] as const
+// no path parameters: nothing fills them in a callback's or webhook's URL, so definitions refuse schema.params
+const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header']] as const
+
+/** Reads a parameter container (`schema.headers`, `schema.querystring`), through its `$ref` if it has one. */
+export type ContainerResolver = (schema: Json, key: typeof PARAMETER_LOCATIONS[number][0]) => Json
 
 /** Title Case of a name, as FastAPI writes a callback's default summary: invoice_notification → Invoice Notification. */
 export function titleCase (name: string): string {
@@ -52,7 +57,7 @@ function addParameters (shape: OperationShape, schemas: unknown[], container: Js
     shape.parameters.push({
       name,
       in: location,
-      required: location === 'path' || required.includes(name),
+      required: required.includes(name),
       ...(typeof description === 'string' ? { description } : {}),
       schema: schemas.push(schema) - 1
     })
@@ -80,7 +85,7 @@ const shapes = new WeakMap<OperationDefinition, { shape: OperationShape, schemas
 export function describeOperation (
   definition: OperationDefinition,
   fields: { summary: string, operationId: string },
-  resolveContainer: (schema: Json) => Json
+  resolveContainer: ContainerResolver
 ): { skeleton: OperationSkeleton, schemas: unknown[] } {
   const { shape, schemas } = shapes.get(definition) ?? describeShape(definition, resolveContainer)
   return {
@@ -90,7 +95,9 @@ export function describeOperation (
         ...(definition.description === undefined ? {} : { description: definition.description }),
         operationId: fields.operationId,
         ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
-        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated })
+        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated }),
+        // Object.fromEntries: a scheme's name is the app's, `__proto__` included
+        ...(definition.security === undefined ? {} : { security: definition.security.map(entry => Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, [...scopes]]))) })
       },
       shape
     },
@@ -98,7 +105,7 @@ export function describeOperation (
   }
 }
 
-function describeShape (definition: OperationDefinition, resolveContainer: (schema: Json) => Json): { shape: OperationShape, schemas: unknown[] } {
+function describeShape (definition: OperationDefinition, resolveContainer: ContainerResolver): { shape: OperationShape, schemas: unknown[] } {
   const schemas: unknown[] = []
   const { schema } = definition
   const shape: OperationShape = { parameters: [], responses: [] }
@@ -107,7 +114,7 @@ function describeShape (definition: OperationDefinition, resolveContainer: (sche
     const container = schema[key] as Json | undefined
     if (container === undefined) continue
     if (container.$ref !== undefined) cacheable = false
-    addParameters(shape, schemas, resolveContainer(container), location)
+    addParameters(shape, schemas, resolveContainer(container, key), location)
   }
   if (schema.body !== undefined) {
     const body = schema.body as Json
@@ -192,8 +199,11 @@ function subschemas (schema: Json): unknown[] {
   ]
 }
 
-/** Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted. */
-export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean): Json {
+/**
+ * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted, with the
+ * headers the plugin sends by itself after the declared parameters.
+ */
+export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean, sent: SentHeaders): Json {
   const converted = schemas as Json[]
   // one media object per slot: a body declared for several media types shares it, as route bodies do
   const medias = new Map<SchemaSlot, Json>()
@@ -203,13 +213,18 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
     return found
   }
   const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot]) => [type, media(slot)]))
-  const operation: Json = { ...fields }
-  if (shape.parameters.length > 0) {
-    operation.parameters = shape.parameters.map(({ schema, ...parameter }) => {
+  // the note on verifying follows the definition's own description, in its place after the summary
+  const { summary, description: own, ...rest } = fields
+  const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
+  const operation: Json = { summary, ...(description === undefined ? {} : { description }), ...rest }
+  const parameters = [
+    ...shape.parameters.map(({ schema, ...parameter }) => {
       const { schema: parameterSchema, ...examples } = media(schema)
       return { ...parameter, ...examples, schema: parameterSchema }
-    })
-  }
+    }),
+    ...structuredClone(sent.parameters)
+  ]
+  if (parameters.length > 0) operation.parameters = parameters
   if (shape.requestBody !== undefined) {
     const { content, ...body } = shape.requestBody
     operation.requestBody = { ...body, required: true, content: contentOf(content) }

@@ -1,5 +1,6 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
 import type { NativeOperation } from './operation.js'
+import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
 /** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
@@ -8,6 +9,8 @@ export interface CarriedOperation {
   name: string
   key: string
   method: string
+  /** Names the route and the callback, for errors found when the document is built. */
+  label: string
   /** The complete Operation, from what @fastify/swagger made of the carrier. */
   assemble: (native: NativeOperation, openapi30: boolean) => Json
 }
@@ -16,6 +19,8 @@ export interface CarriedOperation {
 export interface CallbackRegistry {
   operationIds: Map<string, string>
   carried: Map<string, CarriedOperation>
+  /** The headers the plugin sends by itself, as every callback and webhook operation documents them. */
+  sent: SentHeaders
 }
 
 /** An operationId-safe form of a name or path. */
@@ -53,6 +58,6 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
   return operationId
 }
 
-export function createRegistry (): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map() }
+export function createRegistry (sent: SentHeaders): CallbackRegistry {
+  return { operationIds: new Map(), carried: new Map(), sent }
 }

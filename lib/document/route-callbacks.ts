@@ -1,4 +1,4 @@
-import { isDefinition } from '../definition/definition.js'
+import { checkHeaderNames, isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
@@ -100,12 +100,12 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
   }
   const native: ProcessedCallbacks['native'] = {}
   const places = new Set<string>()
-  const carry = (place: Omit<CarriedOperation, 'assemble'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
     // JSON, since a name or key may hold any separator
     const slot = JSON.stringify([place.name, place.key, place.method])
     if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
     places.add(slot)
-    const id = carryOperation(registry, { ...place, assemble })
+    const id = carryOperation(registry, { ...place, label, assemble })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
   if (entries === undefined) {
@@ -127,19 +127,20 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const { skeleton, schemas } = describeOperation(
       definition,
       { summary: definition.summary ?? titleCase(name), operationId },
-      container => resolveContainer(container, resolveRef, label)
+      (container, key) => resolveContainer(container, key, resolveRef, label)
     )
-    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
+    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30, registry.sent))
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
 }
 
-/** A parameter container given as a `$ref` to a shared schema is read through it. */
-function resolveContainer (container: Json, resolveRef: (ref: string) => unknown, label: string): Json {
+/** A parameter container given as a `$ref` to a shared schema is read through it, and checked as the definition checks its own. */
+function resolveContainer (container: Json, key: string, resolveRef: (ref: string) => unknown, label: string): Json {
   if (typeof container.$ref !== 'string') return container
   const resolved = resolveRef(container.$ref)
   if (!isObject(resolved)) throw new InvalidDefinitionError(label, `parameter schema "${container.$ref}" is not a shared schema added with fastify.addSchema()`)
+  if (key === 'headers' && isObject(resolved.properties)) checkHeaderNames(Object.keys(resolved.properties), fault => { throw new InvalidDefinitionError(label, fault) })
   return resolved
 }
 
@@ -148,7 +149,7 @@ function processRawMap (
   callbacks: Json,
   parent: Parameters<typeof compileCallbackKey>[1],
   registry: CallbackRegistry,
-  carry: (place: Omit<CarriedOperation, 'assemble'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
+  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
 ): void {
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`

@@ -5,6 +5,7 @@ import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { carrierId } from './operation.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
+import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -59,7 +60,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
         if (method === 'head' && isObject(operation)) delete operation.callbacks
         if (isObject(operation) && isObject(operation.callbacks)) {
-          operation.callbacks = completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+          operation.callbacks = completeCallbacks(operation.callbacks, document, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
         }
       }
     }
@@ -70,7 +71,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
 }
 
 /** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */
-function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
+function completeCallbacks (callbacks: Json, document: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
   const names = new Map<string, Map<string, Array<[string, Json]>>>()
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
@@ -84,7 +85,9 @@ function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: bool
         names.set(carried.name, keys)
         const operations = keys.get(carried.key) ?? []
         keys.set(carried.key, operations)
-        operations.push([carried.method, carried.assemble(native, openapi30)])
+        const operation = carried.assemble(native, openapi30)
+        checkSecurity(operation, document, carried.label)
+        operations.push([carried.method, operation])
       }
     }
   }

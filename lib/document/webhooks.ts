@@ -7,6 +7,7 @@ import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleC
 import type { OperationSkeleton } from './operation.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
 import type { CallbackRegistry } from './registry.js'
+import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -108,7 +109,9 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
-        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: assembleOperation(skeleton, own, false) })
+        const operation = assembleOperation(skeleton, own, false, registry.sent)
+        checkSecurity(operation, document, describeDefinition(definition))
+        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: operation })
       }
       document.webhooks = Object.fromEntries(webhooks)
     },

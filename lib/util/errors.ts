@@ -208,3 +208,15 @@ export const ReplayStoreUnavailableError = createError(
   'The replay store could not check the message: %s. The message is refused, so that the sender retries it',
   503
 )
+
+// The document: faults found when it is built, at ready(), and the plugin's own options
+export const UndeclaredSecuritySchemeError = createError(
+  'FST_OPENAPI_CALLBACKS_UNDECLARED_SECURITY_SCHEME',
+  '%s: security names the scheme "%s", which the document does not declare; declare it in @fastify/swagger\'s openapi.components.securitySchemes',
+  500
+)
+export const InvalidPluginOptionsError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_OPTIONS',
+  'Invalid fastify-openapi-callbacks option: %s',
+  500
+)

@@ -18,3 +18,18 @@ test('callbackRouter is a function that makes a router', () => {
   expect(callbackRouter).type.toBeCallableWith()
   expect(callbackRouter()).type.toBe<CallbackRouter>()
 })
+
+test('the document option takes signature, a boolean', () => {
+  const app = fastify()
+  expect(app.register).type.toBeCallableWith(openapiCallbacks, { document: { signature: false } })
+  expect(app.register).type.not.toBeCallableWith(openapiCallbacks, { document: { signature: 'no' } })
+  expect(app.register).type.not.toBeCallableWith(openapiCallbacks, { document: { signatures: false } })
+})
+
+test('definitions take security, and refuse schema.params', () => {
+  const router = callbackRouter()
+  expect(router.post).type.toBeCallableWith('{$url}', { name: 'a', security: [{ receiverKey: [] }, { oauth: ['read'] }] })
+  expect(router.post).type.toBeCallableWith('{$url}', { name: 'a', security: [] })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { name: 'a', security: [{ receiverKey: 'read' }] })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { name: 'a', schema: { params: { type: 'object' } } })
+})
