@@ -1,6 +1,33 @@
 'use strict'
 
-module.exports = require('neostandard')({
-  ts: true,
-  ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tap/**']
-})
+// The layers of lib/: each folder may import only the folders below it. A forbidden import fails lint.
+//   util ← definition ← expression ← document                       (definitions → document)
+//   util ← definition ← expression ← address-policy, standard-webhooks ← delivery   (target → engine → sender)
+//   util ← standard-webhooks                                         (the receiver)
+const layers = {
+  util: ['definition', 'expression', 'document', 'delivery', 'address-policy', 'standard-webhooks'],
+  definition: ['expression', 'document', 'delivery', 'address-policy', 'standard-webhooks'],
+  expression: ['document', 'delivery', 'address-policy', 'standard-webhooks'],
+  document: ['delivery', 'address-policy', 'standard-webhooks'],
+  delivery: ['document'],
+  'address-policy': ['definition', 'expression', 'document', 'delivery', 'standard-webhooks'],
+  'standard-webhooks': ['definition', 'expression', 'document', 'delivery', 'address-policy']
+}
+
+module.exports = [
+  ...require('neostandard')({
+    ts: true,
+    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tap/**']
+  }),
+  ...Object.entries(layers).map(([folder, forbidden]) => ({
+    files: [`lib/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          ...forbidden.map(other => ({ group: [`**/${other}/**`], message: `lib/${folder} must not import lib/${other}: see the layers in eslint.config.js` })),
+          { group: ['**/index.js'], message: 'lib/index.ts only wires: nothing in lib imports it' }
+        ]
+      }]
+    }
+  }))
+]

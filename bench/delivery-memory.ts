@@ -3,7 +3,7 @@
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
-import openapiCallbacks from 'fastify-openapi-callbacks'
+import openapiCallbacks, { createMemoryEngine } from 'fastify-openapi-callbacks'
 
 const count = Number(process.argv[2] ?? 100_000)
 const gc = (globalThis as { gc?: () => void }).gc!
@@ -11,7 +11,7 @@ const gc = (globalThis as { gc?: () => void }).gc!
 async function main (): Promise<void> {
   const app = Fastify()
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Bench', version: '1.0.0' } } })
-  await app.register(openapiCallbacks, { delivery: { schedule: [3_600_000], jitter: 0, onPending: () => {} } })
+  await app.register(openapiCallbacks, { delivery: { schedule: [3_600_000], jitter: 0, engine: createMemoryEngine({ maxPending: count }), onPending: () => {} } })
   const invoicePaid = app.webhooks.post('invoice-paid', {
     schema: { body: Type.Object({ id: Type.String(), description: Type.String(), paid: Type.Boolean(), total: Type.Number() }) }
   })

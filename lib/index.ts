@@ -42,12 +42,14 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   const registry: CallbackRegistry = { operationIds: new Map(), carried: new Map() }
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
-  const webhooks = createWebhooks(registry, message => fastify.log.warn(message))
+  // one child logger: every line the plugin writes says it is the plugin's
+  const log = fastify.log.child({ plugin: 'fastify-openapi-callbacks' })
+  const webhooks = createWebhooks(registry, message => log.warn(message))
   fastify.decorate('webhooks', webhooks.router)
   // payloads may $ref schemas added in any context, as @fastify/swagger's document does: they are read at ready()
   const contexts: FastifyInstance[] = [fastify]
   const sharedSchemas: unknown[] = []
-  const callbacks = createCallbacks(normaliseDeliveryOptions(options.delivery), fastify.log, () => sharedSchemas)
+  const callbacks = createCallbacks(normaliseDeliveryOptions(options.delivery), log, () => sharedSchemas, webhooks.declared)
   fastify.decorate('callbacks', callbacks.api)
   fastify.addHook('onRegister', instance => { contexts.push(instance) })
   fastify.addHook('onClose', callbacks.close)
@@ -57,7 +59,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     unsupported: () => {
       if (warnedUnsupported || registry.carried.size === 0) return
       warnedUnsupported = true
-      fastify.log.warn('fastify-openapi-callbacks: Swagger 2.0 cannot express callbacks, so they are left out of this document. Set @fastify/swagger\'s `openapi` option to document them.')
+      log.warn('Swagger 2.0 cannot express callbacks, so they are left out of this document. Set @fastify/swagger\'s `openapi` option to document them.')
     }
   }))
 
@@ -81,7 +83,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     )
     // a copy: one schema object may serve several routes; request.routeOptions.schema gives it back to target()
     routeOptions.schema = { ...schema, callbacks: processed.native as unknown as RouteCallbacksOption }
-    callbacks.registerRoute(routeOptions.schema, processed.callbacks)
+    callbacks.registry.addRoute(routeOptions.schema, processed.callbacks)
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -98,6 +100,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     contexts.length = 0
     webhooks.seal()
     for (const document of documents) document()
+    await callbacks.ready()
   })
 }
 
@@ -116,8 +119,12 @@ export type { CallbacksApi, PayloadOf, ResponseOf, SendResult, TargetOf } from '
 export type { AttemptEvent, AttemptResult, Delivered, NotDelivered } from './delivery/sender.js'
 export type { DeliveryOptions } from './delivery/options.js'
 export { DEFAULT_SCHEDULE } from './delivery/options.js'
-export type { DeliveryStore, FinalOutcome, OutcomeEvent, QueuedMessage, ScheduledAttempt } from './delivery/dispatcher.js'
-export { createMemoryStore } from './delivery/engines/memory-store.js'
+export type { DeliveryMessage } from './delivery/message.js'
+export type { FinalOutcome } from './delivery/retry-policy.js'
+export type { OutcomeEvent } from './delivery/runner.js'
+export type { AttemptStep, DeliveryEngine, EngineContext, PendingMessage } from './delivery/engines/engine.js'
+export { createMemoryEngine } from './delivery/engines/memory-engine.js'
+export type { MemoryEngineOptions } from './delivery/engines/memory-engine.js'
 export type { CallbackTarget, ResponseContext, Target, TargetResult, WebhookTarget } from './delivery/target.js'
 export { webhookReceiver } from './standard-webhooks/receiver.js'
 export type { WebhookReceiverOptions } from './standard-webhooks/receiver.js'

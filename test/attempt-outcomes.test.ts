@@ -72,7 +72,7 @@ test('every kind of answer is classified: delivered, contract violation, failed,
   t.ok(retryAfter > 0 && retryAfter <= 3_600_000, 'an HTTP-date Retry-After is the wait until then')
 
   t.match(lines.find(line => line.statusCode === 410), {
-    level: 40, msg: 'fastify-openapi-callbacks: attempt gone', kind: 'webhook', name: 'event', attempt: 1, outcome: 'gone', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_GONE' }
+    level: 40, msg: 'attempt gone', kind: 'webhook', name: 'event', attempt: 1, outcome: 'gone', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_GONE' }
   })
 })
 

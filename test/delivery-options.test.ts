@@ -1,13 +1,13 @@
 import { test } from 'tap'
 import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
-import openapiCallbacks, { DEFAULT_SCHEDULE, createMemoryStore } from '../lib/index.js'
+import openapiCallbacks, { DEFAULT_SCHEDULE, createMemoryEngine } from '../lib/index.js'
 import { normaliseDeliveryOptions } from '../lib/delivery/options.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
 
 test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, bounded everything', async (t) => {
-  const { store, ...defaults } = normaliseDeliveryOptions()
+  const { engine, ...defaults } = normaliseDeliveryOptions()
   t.same(defaults, {
     secrets: [],
     allowHttp: false,
@@ -22,17 +22,19 @@ test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, 
     maxResponseSize: 65_536,
     concurrency: 10,
     closeGrace: 5_000,
+    unknownKeyGrace: 600_000,
+    deliver: true,
     onAttempt: undefined,
     onOutcome: undefined,
     onPending: undefined
   })
   t.same(DEFAULT_SCHEDULE, defaults.schedule)
-  t.same(store.pending(), [], 'an empty memory store')
-  t.not(normaliseDeliveryOptions().store, store, 'one store per registration')
+  t.same(await engine.pending(), [], 'an empty memory engine')
+  t.not(normaliseDeliveryOptions().engine, engine, 'one engine per registration')
 })
 
 test('given options are kept, secrets decoded', async (t) => {
-  const store = createMemoryStore()
+  const engine = createMemoryEngine()
   const hook = () => {}
   const options = normaliseDeliveryOptions({
     secret: [SECRET, SECRET],
@@ -42,12 +44,14 @@ test('given options are kept, secrets decoded', async (t) => {
     jitter: 0,
     concurrency: 1,
     closeGrace: 0,
-    store,
+    engine,
+    deliver: false,
     onAttempt: hook
   })
   t.same(options.secrets, [Buffer.alloc(32, 1), Buffer.alloc(32, 1)])
   t.match(options, { allowHttp: true, allow: ['10.0.0.0/8'], schedule: [0, 10], jitter: 0, concurrency: 1, closeGrace: 0, onAttempt: hook })
-  t.equal(options.store, store)
+  t.equal(options.engine, engine)
+  t.equal(options.deliver, false)
   t.same(normaliseDeliveryOptions({ secret: SECRET }).secrets, [Buffer.alloc(32, 1)])
 })
 
@@ -71,7 +75,11 @@ test('bad options fail registration with a typed error naming the option', async
     [{ schedule: [0, -5] }, /^schedule must be a non-empty array/],
     [{ schedule: [0, Infinity] }, /^schedule must be a non-empty array/],
     [{ schedule: [0, '5s'] }, /^schedule must be a non-empty array/],
-    [{ store: new Map() }, 'store must implement add, take, remove, pending']
+    [{ deliver: 'no' }, 'deliver must be a boolean'],
+    [{ unknownKeyGrace: -1 }, 'unknownKeyGrace must be a number from 0 up, not -1'],
+    [{ store: new Map() }, 'unknown option "store"'],
+    [{ engine: new Map() }, 'engine must implement open, add, work, close, pending, as createMemoryEngine() and the BullMQ engine do'],
+    [{ engine: null }, 'engine must implement open, add, work, close, pending, as createMemoryEngine() and the BullMQ engine do']
   ]
   for (const [delivery, fault] of cases) {
     t.throws(() => normaliseDeliveryOptions(delivery as any), {

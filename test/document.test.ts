@@ -360,7 +360,7 @@ test('Swagger 2.0 cannot express callbacks: one clear warning, nothing invalid',
   app.swagger({ yaml: true })
   t.equal(document.swagger, '2.0')
   t.notOk('callbacks' in document.paths['/jobs'].post)
-  t.same(warnings, ['fastify-openapi-callbacks: Swagger 2.0 cannot express callbacks, so they are left out of this document. Set @fastify/swagger\'s `openapi` option to document them.'])
+  t.same(warnings, ['Swagger 2.0 cannot express callbacks, so they are left out of this document. Set @fastify/swagger\'s `openapi` option to document them.'])
   t.same(await validationErrors(document), [])
   await app.close()
 })

@@ -1,7 +1,7 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
 import { callbackRouter } from '../lib/index.js'
-import type { DeliveryOptions, OutcomeEvent, ScheduledAttempt } from '../lib/index.js'
+import type { DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
 import { appWith } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
@@ -49,7 +49,7 @@ test('enqueue() validates now, answers with the message id, and delivers in the 
     result: { outcome: 'delivered', statusCode: 200 }
   })
   t.equal(receiver.received[0]!.headers['webhook-id'], id)
-  t.match(lines.find(line => line.msg === 'fastify-openapi-callbacks: message delivered'), { level: 30, messageId: id, attempts: 1, host: new URL(receiver.origin).host })
+  t.match(lines.find(line => line.msg === 'message delivered'), { level: 30, messageId: id, attempts: 1, host: new URL(receiver.origin).host })
 })
 
 test('temporary failures are retried by the schedule with the same webhook-id, until it runs out', async (t) => {
@@ -91,7 +91,7 @@ test('a callback target resolved by a route, stored, and queued', async (t) => {
 test('at close, timers stop, attempts in flight get the grace period, and what is pending is reported', async (t) => {
   const receiver = await startReceiver(() => {}) // never answers
   t.teardown(() => receiver.close())
-  let reported: ScheduledAttempt[] | undefined
+  let reported: PendingMessage[] | undefined
   const { app, created, lines, outcomes } = await sender({ closeGrace: 20, schedule: [0, 60_000], onPending: (pending) => { reported = pending } })
   await app.ready()
   const { id } = await app.callbacks.enqueue(created, receiver.origin, { id: 'in-flight' })
@@ -104,12 +104,14 @@ test('at close, timers stop, attempts in flight get the grace period, and what i
 
   await app.close()
   t.same(outcomes, [], 'no message was finished')
-  t.same(reported!.map(({ message, attempt }) => [message.id, attempt, JSON.parse(message.body!).id]).sort(), [
-    [id, 2, 'in-flight'],
+  t.same(reported!.map(({ message }) => [message.id, message.attempt, JSON.parse(message.body!).id]).sort(), [
+    [id, 1, 'in-flight'],
     [waiting.id, 2, 'waiting']
-  ].sort(), 'both reported with their next attempt and their payload')
+  ].sort(), 'both reported with their next attempt and their payload: the one cut short by close used none')
+  t.same(JSON.parse(JSON.stringify(reported)), reported, 'a queued message is plain JSON: it round-trips')
+  t.match(reported![0]!.message, { key: 'webhook_created_post', target: { key: 'webhook_created_post' }, headers: {}, enqueuedAt: Number })
   const warning = lines.find(line => line.msg.includes('not delivered at close'))!
-  t.match(warning, { level: 40, msg: 'fastify-openapi-callbacks: 2 queued message(s) not delivered at close; the onPending hook receives them' })
+  t.match(warning, { level: 40, msg: '2 queued message(s) not delivered at close; the onPending hook receives them' })
   t.same(warning.pending.sort(), [id, waiting.id].sort())
   t.match(lines.find(line => line.messageId === id && line.attempt === 1), {
     outcome: 'retryable', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE' }
@@ -136,5 +138,5 @@ test('an attempt that ends within the grace period is recorded; nothing pending,
   await closing
   t.match(outcomes, [{ outcome: 'delivered' }])
   t.notOk(lines.some(line => line.msg.includes('not delivered at close')))
-  t.match(lines.find(line => line.level === 50), { msg: 'fastify-openapi-callbacks: the onPending hook failed', err: { message: 'cannot persist' } })
+  t.match(lines.find(line => line.level === 50), { msg: 'the onPending hook failed', err: { message: 'cannot persist' } })
 })

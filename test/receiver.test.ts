@@ -2,7 +2,8 @@ import { test, type Test as Tap } from 'tap'
 import Fastify from 'fastify'
 import { request } from 'undici'
 import { webhookReceiver } from '../lib/standard-webhooks/receiver.js'
-import { newMessageId, signWebhook } from '../lib/standard-webhooks/signing.js'
+import { newMessageId } from '../lib/delivery/message.js'
+import { signWebhook } from '../lib/standard-webhooks/signing.js'
 
 const KEY_OLD = Buffer.alloc(32, 0x01)
 const KEY_NEW = Buffer.alloc(32, 0x02)

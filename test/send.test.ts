@@ -61,7 +61,7 @@ test('a signed webhook: verified by webhookReceiver, by verifyWebhook and by the
     t.same(new Webhook(secret).verify(body, signed), { id: 'inv-2', paid: false }, 'standardwebhooks verifies it')
     t.doesNotThrow(() => verifyWebhook([parseSecret(secret)], signed, body))
   }
-  t.match(lines.find(line => line.msg === 'fastify-openapi-callbacks: attempt delivered'), {
+  t.match(lines.find(line => line.msg === 'attempt delivered'), {
     level: 30, messageId: result.messageId, kind: 'webhook', name: 'invoice-paid', host: /^127\.0\.0\.1:\d+$/, attempt: 1, statusCode: 200, outcome: 'delivered'
   })
 })
@@ -180,22 +180,45 @@ test('send() checks a target like target(): wrong shapes and forbidden URLs are 
   const unnamed = callbackRouter().post('{$request.body#/url}')
   const { app, invoicePaid, ping } = await sender()
   t.teardown(() => app.close())
+  const Url = Type.Object({ url: Type.String() })
+  for (const path of ['/a', '/b']) {
+    app.post(path, { schema: { body: Url, callbacks: { notify, by_record: unnamed } } }, async (request) => ({
+      notify: app.callbacks.target(notify, request),
+      unnamed: app.callbacks.target(unnamed, request)
+    }))
+  }
   await app.ready()
-  const target = { kind: 'callback' as const, name: 'notify', method: 'POST' as const, url: receiver.origin }
+  const resolve = async (path: string) => (await app.inject({ method: 'POST', url: path, payload: { url: receiver.origin } })).json()
+  const onA = await resolve('/a')
+  const onB = await resolve('/b')
+  const target = onA.notify.target
+  t.match(target, { kind: 'callback', key: 'post_a_notify_post', name: 'notify', method: 'POST', url: `${receiver.origin}/` }, 'the key is the callback operation\'s operationId')
+  t.equal(onB.notify.target.key, 'post_b_notify_post', 'one key per route that declares the definition')
+  t.match(onA.unnamed.target, { key: 'post_a_by_record_post', name: 'by_record' })
 
   t.match(await app.callbacks.send(notify, target, {}), { outcome: 'delivered' }, 'a callback target, as stored')
-  t.match(await app.callbacks.send(ping, { kind: 'webhook', name: 'ping', method: 'POST', url: receiver.origin }, undefined), { outcome: 'delivered' })
-  t.match(await app.callbacks.send(unnamed, { ...target, name: 'by_record' }, {}), { outcome: 'delivered' }, 'any name for an unnamed definition')
+  t.match(await app.callbacks.send(ping, { kind: 'webhook', key: 'webhook_ping_post', name: 'ping', method: 'POST', url: receiver.origin }, undefined), { outcome: 'delivered' })
+  t.match(await app.callbacks.send(unnamed, onB.unnamed.target, {}), { outcome: 'delivered' }, 'the name given by the record')
+  const unknownKey = /the target's key "[^"]*" names no callback or webhook of this app$/
+  const another = (owner: string) => new RegExp(`the target's key "[^"]*" belongs to ${owner.replace(/[{}$()]/g, '\\$&')}, another definition$`)
   const refused: Array<[unknown, unknown, string, RegExp]> = [
-    [notify, receiver.origin, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /callback POST \{\$request.body#\/url\} \("notify"\): expected \{ kind: 'callback', name, method, url \}, as fastify.callbacks.target\(\) returns it$/],
-    [unnamed, { ...target, name: 1 }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /^Invalid target for callback POST \{\$request.body#\/url\}: expected/],
-    [ping, 42, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /webhook POST "ping": expected the subscriber's URL, or \{ kind: 'webhook', name, method, url \}$/],
+    [notify, receiver.origin, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /callback POST \{\$request.body#\/url\} \("notify"\): expected \{ kind: 'callback', key, name, method, url \}, as fastify.callbacks.target\(\) returns it$/],
+    [notify, { ...target, key: undefined }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /expected \{ kind: 'callback', key, name, method, url \}/],
+    [unnamed, { ...target, url: 1 }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /^Invalid target for callback POST \{\$request.body#\/url\}: expected/],
+    [ping, 42, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /webhook POST "ping": expected the subscriber's URL, or \{ kind: 'webhook', key, name, method, url \}$/],
     [ping, { kind: 'webhook', method: 'POST', url: receiver.origin }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /expected the subscriber's URL/],
     [ping, null, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /expected the subscriber's URL/],
-    [notify, { ...target, kind: 'webhook' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for webhook POST "notify"$/],
-    [notify, { ...target, method: 'PUT' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for callback PUT "notify"$/],
-    [notify, { ...target, name: 'other' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for callback POST "other"$/],
-    [invoicePaid, { kind: 'webhook', name: 'ping', method: 'POST', url: receiver.origin }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for webhook POST "ping"$/],
+    [notify, { ...target, kind: 'webhook' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for webhook POST "notify", but its key "post_a_notify_post" is callback POST "notify"$/],
+    [notify, { ...target, method: 'PUT' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for callback PUT "notify", but its key/],
+    [notify, { ...target, name: 'other' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', /the target is for callback POST "other", but its key/],
+    [notify, { ...target, key: 'made_up' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', unknownKey],
+    [notify, { ...target, key: '__proto__' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', unknownKey],
+    [notify, { ...target, key: 'constructor' }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', unknownKey],
+    // the same method, another callback: a target is bound to the definition it was resolved for
+    [unnamed, target, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', another('callback POST {$request.body#/url} ("notify")')],
+    [notify, onA.unnamed.target, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', another('callback POST {$request.body#/url}')],
+    [invoicePaid, { kind: 'webhook', key: 'webhook_ping_post', name: 'ping', method: 'POST', url: receiver.origin }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', another('webhook POST "ping"')],
+    [ping, { kind: 'webhook', key: 'post_a_notify_post', name: 'ping', method: 'POST', url: receiver.origin }, 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', another('callback POST {$request.body#/url} ("notify")')],
     [ping, 'http://[::1]:9/hook', 'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', /\[::1\] resolves to ::1, which is loopback/],
     [ping, 'http://127.0.0.2:9/hook', 'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', /loopback/],
     [ping, 'http://0x7f000002:9/hook', 'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', /loopback/],
@@ -208,6 +231,10 @@ test('send() checks a target like target(): wrong shapes and forbidden URLs are 
     await t.rejects(app.callbacks.send(definition as typeof ping, given as string, undefined), { code, message }, String(JSON.stringify(given)))
   }
   t.equal(receiver.received.length, 3, 'only the good targets were sent to')
+  const other = await sender()
+  t.teardown(() => other.app.close())
+  const elsewhere = other.app.webhooks.post('elsewhere')
+  await t.rejects(app.callbacks.send(elsewhere, receiver.origin, undefined), { code: 'FST_OPENAPI_CALLBACKS_INVALID_TARGET', message: /webhook POST "elsewhere": this webhook was not declared with fastify.webhooks/ }, 'another app\'s webhook')
 })
 
 test('onAttempt sees every attempt; a hook that throws or rejects is logged, and delivery goes on', async (t) => {
@@ -238,7 +265,7 @@ test('onAttempt sees every attempt; a hook that throws or rejects is logged, and
   t.match(await app.callbacks.send(ping, receiver.origin, { a: 3 }), { outcome: 'delivered' })
   await new Promise(resolve => setImmediate(resolve))
   t.same(lines.filter(line => line.level === 50).map(line => [line.msg, line.err.message]), [
-    ['fastify-openapi-callbacks: the onAttempt hook failed', 'hook bug'],
-    ['fastify-openapi-callbacks: the onAttempt hook failed', 'async hook bug']
+    ['the onAttempt hook failed', 'hook bug'],
+    ['the onAttempt hook failed', 'async hook bug']
   ])
 })

@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { Webhook } from 'standardwebhooks'
-import { newMessageId, parseSecret, signWebhook, verifyWebhook } from '../lib/standard-webhooks/signing.js'
+import { newMessageId } from '../lib/delivery/message.js'
+import { parseSecret, signWebhook, verifyWebhook } from '../lib/standard-webhooks/signing.js'
 
 const KEY_A = Buffer.alloc(32, 0xa1)
 const KEY_B = Buffer.alloc(48, 0xb2)

@@ -55,17 +55,18 @@ test('a target is plain JSON, resolved from every part of the request and of the
   const response = await server.inject(request)
   t.equal(response.statusCode, 200)
   t.same(response.json(), {
-    byQuery: { ok: true, target: { kind: 'callback', name: 'by_query', method: 'POST', url: 'https://receiver.test/base/invoices/inv%2F1' } },
+    byQuery: { ok: true, target: { kind: 'callback', key: 'post_tenants_tenant_invoices_by_query_post', name: 'by_query', method: 'POST', url: 'https://receiver.test/base/invoices/inv%2F1' } },
     everyPart: {
       ok: true,
       target: {
         kind: 'callback',
+        key: 'post_tenants_tenant_invoices_every_part_post',
         name: 'every_part',
         method: 'POST',
         url: `https://hooks.test/POST/acme/acc%2F9?from=${encodeURIComponent(`http://localhost:80${request.url}`)}`
       }
     },
-    fromResponse: { ok: true, target: { kind: 'callback', name: 'from_response', method: 'POST', url: 'https://receiver.test/cb/status/201/r%201' } }
+    fromResponse: { ok: true, target: { kind: 'callback', key: 'post_tenants_tenant_invoices_from_response_post', name: 'from_response', method: 'POST', url: 'https://receiver.test/cb/status/201/r%201' } }
   })
 })
 

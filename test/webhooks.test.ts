@@ -94,7 +94,7 @@ test('a webhook also given to @fastify/swagger\'s option is a startup error', as
 function warningsOf (lines: string[]): string[] {
   return lines.map(line => JSON.parse(line)).filter(entry => entry.level === 40).map(entry => entry.msg)
 }
-const webhooksWarning = 'fastify-openapi-callbacks: OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.'
+const webhooksWarning = 'OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.'
 
 test('OpenAPI 3.0 has no webhooks: none are emitted, one warning, the document stays valid', async (t) => {
   const lines: string[] = []

@@ -2,16 +2,20 @@ import type { FastifyBaseLogger, FastifyOpenapiCallbacksApi, FastifyRequest } fr
 import { createAddressPolicy } from '../address-policy/address-policy.js'
 import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
-import { callHook, createSender } from './sender.js'
-import type { AttemptResult } from './sender.js'
-import type { NormalisedDeliveryOptions } from './options.js'
-import { createDispatcher } from './dispatcher.js'
 import { DeliveryClosedError } from '../util/errors.js'
+import { callHook } from './hooks.js'
+import { newMessageId } from './message.js'
+import type { DeliveryMessage } from './message.js'
+import type { NormalisedDeliveryOptions } from './options.js'
 import { createPayloadValidator } from './payload-validator.js'
-import { newMessageId } from '../standard-webhooks/signing.js'
-import { checkTarget, createTargets } from './target.js'
+import { createDeliveryRegistry } from './registry.js'
+import type { DeclaredWebhooks, DeliveryRegistry } from './registry.js'
+import { firstDelay } from './retry-policy.js'
+import { createRunner } from './runner.js'
+import { createSender } from './sender.js'
+import type { AttemptResult } from './sender.js'
+import { checkTarget, createTargetResolver } from './target.js'
 import type { CallbackTarget, ResponseContext, TargetResult, WebhookTarget } from './target.js'
-import type { RouteCallback } from '../document/route-callbacks.js'
 
 // TypeBox 0.34 schemas carry their type in a phantom `static`; other schemas (typebox 1.x, plain JSON) give unknown
 type StaticOf<T> = T extends { static: infer V } ? V : unknown
@@ -53,16 +57,19 @@ export type CallbacksApi = FastifyOpenapiCallbacksApi
 
 export interface Callbacks {
   api: CallbacksApi
-  /** Remembers a route's callbacks under the schema object it keeps. */
-  registerRoute: (schema: object, callbacks: readonly RouteCallback[]) => void
-  /** Stops delivery: timers stop, attempts in flight get the grace period, what is pending is reported. */
+  /** Every sendable callback and webhook, by key: the document side fills it as routes and webhooks are declared. */
+  registry: DeliveryRegistry
+  /** At ready(): opens the engine and, when this process delivers, starts it. */
+  ready: () => Promise<void>
+  /** Stops delivery: fetching stops, attempts in flight get the grace period, what is pending is reported. */
   close: () => Promise<void>
 }
 
 export function createCallbacks (
   options: NormalisedDeliveryOptions,
   log: FastifyBaseLogger,
-  sharedSchemas: () => unknown[]
+  sharedSchemas: () => unknown[],
+  declaredWebhooks: DeclaredWebhooks
 ): Callbacks {
   const policy = createAddressPolicy({ allowHttp: options.allowHttp, allow: options.allow, lookup: options.lookup })
   const agent = policy.createAgent({
@@ -71,41 +78,52 @@ export function createCallbacks (
     bodyTimeout: options.bodyTimeout,
     maxResponseSize: options.maxResponseSize
   })
-  const targets = createTargets(policy)
+  const registry = createDeliveryRegistry(declaredWebhooks)
+  const resolveTarget = createTargetResolver(policy, registry)
   const validator = createPayloadValidator(sharedSchemas)
   const sender = createSender({ agent, secrets: options.secrets, validator, log, onAttempt: options.onAttempt })
-  const dispatcher = createDispatcher({ ...options, sender, log })
+  const { engine } = options
   let closed = false
+  const runner = createRunner({ ...options, registry, sender, policy: options, log, closing: () => closed })
+  let opening: Promise<void> | undefined
+  const open = (): Promise<void> => (opening ??= engine.open(runner))
 
   function prepare (definition: OperationDefinition, target: unknown, payload: unknown) {
     if (closed) throw new DeliveryClosedError(describeDefinition(definition))
-    return { target: checkTarget(definition, target, policy), body: validator.serialise(definition, payload) }
+    return { target: checkTarget(definition, target, policy, registry), body: validator.serialise(definition, payload) }
   }
 
   const api: CallbacksApi = {
-    target: (definition, request, response) => targets.resolve(definition, request, response),
+    target: (definition, request, response) => resolveTarget(definition, request, response),
     async send (definition, target, payload) {
       const message = { messageId: newMessageId(), attempt: 1, definition, ...prepare(definition, target, payload) }
       const result = await sender.attempt(message)
       return { ...result, messageId: message.messageId } as SendResult<never>
     },
     async enqueue (definition, target, payload) {
-      const message = { id: newMessageId(), definition, ...prepare(definition, target, payload), enqueuedAt: Date.now() }
-      await dispatcher.enqueue(message)
+      const { target: checked, body } = prepare(definition, target, payload)
+      const message: DeliveryMessage = { id: newMessageId(), key: checked.key, target: checked, body, headers: {}, attempt: 1, enqueuedAt: Date.now() }
+      await open()
+      await engine.add(message, firstDelay(options, Math.random))
       return { id: message.id }
     }
   }
 
   return {
     api,
-    registerRoute: targets.register,
+    registry,
+    async ready () {
+      await open()
+      if (options.deliver) await engine.work()
+    },
     async close () {
       closed = true
-      dispatcher.stop()
+      const stopped = engine.close()
       await sender.drain(options.closeGrace)
-      const pending = await dispatcher.pending()
+      await stopped
+      const pending = await engine.pending()
       if (pending.length > 0) {
-        log.warn({ pending: pending.map(({ message }) => message.id) }, `fastify-openapi-callbacks: ${pending.length} queued message(s) not delivered at close; the onPending hook receives them`)
+        log.warn({ pending: pending.map(({ message }) => message.id) }, `${pending.length} queued message(s) not delivered at close; the onPending hook receives them`)
       }
       await callHook(options.onPending, pending, log, 'onPending')
       await agent.close()

@@ -21,6 +21,8 @@ export interface DeliveryMessage {
   enqueuedAt: number
   /** Epoch milliseconds: since when no process that ran it knew its key (a rolling deploy); absent while known. */
   unknownSince?: number
+  /** Set once that has been reported. */
+  unknownReported?: boolean
 }
 
 /** A fresh message id, stable across the delivery attempts of one message (the receiver's idempotency key). */

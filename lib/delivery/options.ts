@@ -1,9 +1,11 @@
 import type { LookupFunction } from 'node:net'
 import { inspect } from 'node:util'
-import type { AttemptEvent, Hook } from './sender.js'
-import type { DeliveryStore, OutcomeEvent, ScheduledAttempt } from './dispatcher.js'
+import type { AttemptEvent } from './sender.js'
+import type { DeliveryEngine, PendingMessage } from './engines/engine.js'
+import { createMemoryEngine } from './engines/memory-engine.js'
+import type { Hook } from './hooks.js'
+import type { OutcomeEvent } from './runner.js'
 import { InvalidDeliveryOptionsError } from '../util/errors.js'
-import { createMemoryStore } from './engines/memory-store.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
 
 /** The plugin's `delivery` option. Durations are in milliseconds. */
@@ -34,14 +36,18 @@ export interface DeliveryOptions {
   concurrency?: number
   /** At close, how long attempts in flight may still take before they are aborted. Default 5 s. */
   closeGrace?: number
-  /** Where queued messages wait. Default: in memory, lost on restart. */
-  store?: DeliveryStore
+  /** A queued message whose key this process does not know (a rolling deploy) is reported after this wait. Default 10 min. */
+  unknownKeyGrace?: number
+  /** Where queued messages wait and who runs them. Default: createMemoryEngine(), in this process, lost on restart. */
+  engine?: DeliveryEngine
+  /** Whether this process delivers queued messages; false: it only enqueues, for workers elsewhere. Default true. */
+  deliver?: boolean
   /** After every attempt, of send() and of queued messages. */
   onAttempt?: Hook<AttemptEvent>
   /** When a queued message is finished: delivered, failed, gone, contract-violation or exhausted. */
   onOutcome?: Hook<OutcomeEvent>
   /** At close, with the queued messages not finished (possibly none): persist them, or enqueue them again after a restart. */
-  onPending?: Hook<ScheduledAttempt[]>
+  onPending?: Hook<PendingMessage[]>
 }
 
 export interface NormalisedDeliveryOptions {
@@ -58,10 +64,12 @@ export interface NormalisedDeliveryOptions {
   maxResponseSize: number
   concurrency: number
   closeGrace: number
-  store: DeliveryStore
+  unknownKeyGrace: number
+  engine: DeliveryEngine
+  deliver: boolean
   onAttempt: Hook<AttemptEvent> | undefined
   onOutcome: Hook<OutcomeEvent> | undefined
-  onPending: Hook<ScheduledAttempt[]> | undefined
+  onPending: Hook<PendingMessage[]> | undefined
 }
 
 const SECOND = 1000
@@ -78,11 +86,12 @@ const NUMBERS = {
   bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
   maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
   concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
-  closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false }
+  closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
+  unknownKeyGrace: { fallback: 10 * MINUTE, min: 0, max: Infinity, integer: false }
 } as const
 const HOOKS = ['lookup', 'onAttempt', 'onOutcome', 'onPending'] as const
-const STORE_METHODS = ['add', 'take', 'remove', 'pending'] as const
-const KEYS = new Set(['secret', 'allowHttp', 'allow', 'schedule', 'store', ...HOOKS, ...Object.keys(NUMBERS)])
+const ENGINE_METHODS = ['open', 'add', 'work', 'close', 'pending'] as const
+const KEYS = new Set(['secret', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', ...HOOKS, ...Object.keys(NUMBERS)])
 
 function fail (fault: string): never {
   throw new InvalidDeliveryOptionsError(fault)
@@ -104,14 +113,15 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
   for (const key of HOOKS) {
     if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
   }
-  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, store = createMemoryStore() } = options
+  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true } = options
   if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
+  if (typeof deliver !== 'boolean') fail('deliver must be a boolean')
   if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')
   if (!Array.isArray(schedule) || schedule.length === 0 || !schedule.every(delay => typeof delay === 'number' && delay >= 0 && Number.isFinite(delay))) {
     fail('schedule must be a non-empty array of delays in milliseconds (0 or more), the first before the first attempt')
   }
-  if (!STORE_METHODS.every(method => typeof (store as unknown as Record<string, unknown>)[method] === 'function')) {
-    fail(`store must implement ${STORE_METHODS.join(', ')}`)
+  if (!ENGINE_METHODS.every(method => typeof (engine as unknown as Record<string, unknown> | null)?.[method] === 'function')) {
+    fail(`engine must implement ${ENGINE_METHODS.join(', ')}, as createMemoryEngine() and the BullMQ engine do`)
   }
   return {
     secrets: [secret].flat().map(parseSecret),
@@ -120,7 +130,8 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
     lookup: options.lookup,
     schedule: [...schedule],
     ...numbers,
-    store,
+    engine,
+    deliver,
     onAttempt: options.onAttempt,
     onOutcome: options.onOutcome,
     onPending: options.onPending

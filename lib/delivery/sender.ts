@@ -7,6 +7,8 @@ import { ContractViolationError, ReceiverGoneError, ReceiverStatusError, Receive
 import { isJsonMediaType } from './payload-validator.js'
 import type { PayloadValidator } from './payload-validator.js'
 import { signWebhook } from '../standard-webhooks/signing.js'
+import { callHook } from './hooks.js'
+import type { Hook } from './hooks.js'
 import type { Target } from './target.js'
 
 /** One attempt's result. `retryable`: 429, 5xx or no answer; `failed`: 3xx, another 4xx, or a refused address. */
@@ -47,8 +49,6 @@ export interface AttemptEvent {
   result: AttemptResult
 }
 
-export type Hook<Event> = (event: Event) => void | Promise<void>
-
 export interface Sender {
   /** Sends one attempt; never rejects: every failure is a classified result. */
   attempt (attempt: Attempt): Promise<AttemptResult>
@@ -67,17 +67,6 @@ export interface SenderOptions {
 }
 
 const POLICY_REFUSALS = new Set(['FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', 'FST_OPENAPI_CALLBACKS_INVALID_URL'])
-
-/** Calls an app's hook. The promise never rejects: what the hook throws or rejects with is logged, so it cannot crash the process. */
-export function callHook<Event> (hook: Hook<Event> | undefined, event: Event, log: FastifyBaseLogger, name: string): Promise<void> {
-  const failed = (error: unknown): void => { log.error({ err: error }, `fastify-openapi-callbacks: the ${name} hook failed`) }
-  try {
-    return Promise.resolve(hook?.(event)).catch(failed)
-  } catch (error) {
-    failed(error)
-    return Promise.resolve()
-  }
-}
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 export function parseRetryAfter (header: string | string[] | undefined): number | undefined {
@@ -160,8 +149,8 @@ export function createSender (options: SenderOptions): Sender {
       outcome: result.outcome,
       ...(result.outcome === 'delivered' ? {} : { err: result.error })
     }
-    if (result.outcome === 'delivered') log.info(fields, 'fastify-openapi-callbacks: attempt delivered')
-    else log.warn(fields, `fastify-openapi-callbacks: attempt ${result.outcome}`)
+    if (result.outcome === 'delivered') log.info(fields, 'attempt delivered')
+    else log.warn(fields, `attempt ${result.outcome}`)
     callHook(onAttempt, { messageId, attempt: attempt.attempt, definition, target, result }, log, 'onAttempt')
   }
 

@@ -3,12 +3,14 @@ import type { AddressPolicy } from '../address-policy/address-policy.js'
 import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, HttpMethod, OperationDefinition } from '../definition/definition.js'
 import { CallbackNotOnRouteError, InvalidTargetError, ResponseRequiredError } from '../util/errors.js'
-import type { RouteCallback } from '../document/route-callbacks.js'
 import { isObject } from '../util/json.js'
+import type { DeliveryRegistry } from './registry.js'
 
 /** Where a callback goes, resolved while the request that creates the event is handled. Plain JSON: store it with the record. */
 export interface CallbackTarget {
   kind: 'callback'
+  /** The callback's stable key, unique in the app (its operationId): it says which route's callback this is. */
+  key: string
   /** The callback's name on its route. */
   name: string
   method: HttpMethod
@@ -19,6 +21,8 @@ export interface CallbackTarget {
 /** A subscriber's endpoint for a webhook. A URL string given to send() or enqueue() stands for one. */
 export interface WebhookTarget {
   kind: 'webhook'
+  /** The webhook's stable key (its operationId). */
+  key: string
   name: string
   method: HttpMethod
   url: string
@@ -36,54 +40,53 @@ export interface ResponseContext {
   body?: unknown
 }
 
-export interface Targets {
-  /** Remembers a route's callbacks by the schema object the route keeps, which request.routeOptions.schema gives back. */
-  register (schema: object, callbacks: readonly RouteCallback[]): void
-  resolve (definition: CallbackDefinition, request: FastifyRequest, response?: ResponseContext): TargetResult
-}
-
-export function createTargets (policy: AddressPolicy): Targets {
-  const byRoute = new WeakMap<object, readonly RouteCallback[]>()
-  return {
-    register (schema, callbacks) {
-      byRoute.set(schema, callbacks)
-    },
-    resolve (definition, request, response) {
-      const { schema } = request.routeOptions
-      const callback = (schema === undefined ? undefined : byRoute.get(schema))?.find(entry => entry.definition === definition)
-      if (callback === undefined) {
-        throw new CallbackNotOnRouteError(describeDefinition(definition), `route ${request.method} ${request.routeOptions.url}`)
-      }
-      const { name, template } = callback
-      if (template.needsResponse && response === undefined) throw new ResponseRequiredError(`callback "${name}"`, template.key)
-      const evaluation = template.evaluate({
-        url: `${request.protocol}://${request.host}${request.url}`,
-        method: request.method,
-        request: { params: request.params, query: request.query, headers: request.headers, body: request.body },
-        response
-      })
-      if (!evaluation.ok) return evaluation
-      // refused now, while the client that gave the URL still gets the answer
-      return { ok: true, target: { kind: 'callback', name, method: definition.method, url: policy.checkUrl(evaluation.url) } }
+/** Resolves a callback's target from the request being handled, by the route's registered callbacks. */
+export function createTargetResolver (policy: AddressPolicy, registry: DeliveryRegistry) {
+  return function resolve (definition: CallbackDefinition, request: FastifyRequest, response?: ResponseContext): TargetResult {
+    const { schema } = request.routeOptions
+    const callback = (schema === undefined ? undefined : registry.ofRoute(schema))?.find(entry => entry.definition === definition)
+    if (callback === undefined) {
+      throw new CallbackNotOnRouteError(describeDefinition(definition), `route ${request.method} ${request.routeOptions.url}`)
     }
+    const { key, name, template } = callback
+    if (template.needsResponse && response === undefined) throw new ResponseRequiredError(`callback "${name}"`, template.key)
+    const evaluation = template.evaluate({
+      url: `${request.protocol}://${request.host}${request.url}`,
+      method: request.method,
+      request: { params: request.params, query: request.query, headers: request.headers, body: request.body },
+      response
+    })
+    if (!evaluation.ok) return evaluation
+    // refused now, while the client that gave the URL still gets the answer
+    return { ok: true, target: { kind: 'callback', key, name, method: definition.method, url: policy.checkUrl(evaluation.url) } }
   }
 }
 
 /**
- * A target given to send() or enqueue(), checked again (it may come from a database): it must be this definition's,
- * and its URL must pass the address policy. Throws FST_OPENAPI_CALLBACKS_INVALID_TARGET, _INVALID_URL or _FORBIDDEN_ADDRESS.
+ * A target given to send() or enqueue(), checked again (it may come from a database): its key must name this very
+ * definition, as registered on its route or with fastify.webhooks, and its URL must pass the address policy.
+ * Throws FST_OPENAPI_CALLBACKS_INVALID_TARGET, _INVALID_URL or _FORBIDDEN_ADDRESS.
  */
-export function checkTarget (definition: OperationDefinition, target: unknown, policy: AddressPolicy): Target {
-  const given = definition.kind === 'webhook' && typeof target === 'string'
-    ? { kind: 'webhook', name: definition.name, method: definition.method, url: target }
-    : target
-  if (!isObject(given) || typeof given.url !== 'string' || typeof given.name !== 'string') {
-    throw new InvalidTargetError(describeDefinition(definition), definition.kind === 'webhook'
-      ? 'expected the subscriber\'s URL, or { kind: \'webhook\', name, method, url }'
-      : 'expected { kind: \'callback\', name, method, url }, as fastify.callbacks.target() returns it')
+export function checkTarget (definition: OperationDefinition, target: unknown, policy: AddressPolicy, registry: DeliveryRegistry): Target {
+  const label = describeDefinition(definition)
+  if (definition.kind === 'webhook' && typeof target === 'string') {
+    const key = registry.webhookKey(definition)
+    if (key === undefined) throw new InvalidTargetError(label, 'this webhook was not declared with fastify.webhooks, so it has no key to send by')
+    return { kind: 'webhook', key, name: definition.name, method: definition.method, url: policy.checkUrl(target) }
   }
-  if (given.kind !== definition.kind || given.method !== definition.method || given.name !== (definition.name ?? given.name)) {
-    throw new InvalidTargetError(describeDefinition(definition), `the target is for ${String(given.kind)} ${String(given.method)} "${given.name}"`)
+  if (!isObject(target) || typeof target.url !== 'string' || typeof target.key !== 'string') {
+    throw new InvalidTargetError(label, definition.kind === 'webhook'
+      ? 'expected the subscriber\'s URL, or { kind: \'webhook\', key, name, method, url }'
+      : 'expected { kind: \'callback\', key, name, method, url }, as fastify.callbacks.target() returns it')
   }
-  return { kind: definition.kind, name: given.name, method: definition.method, url: policy.checkUrl(given.url) }
+  const key = JSON.stringify(target.key)
+  const registered = registry.byKey(target.key)
+  if (registered === undefined) throw new InvalidTargetError(label, `the target's key ${key} names no callback or webhook of this app`)
+  if (registered.definition !== definition) {
+    throw new InvalidTargetError(label, `the target's key ${key} belongs to ${describeDefinition(registered.definition)}, another definition`)
+  }
+  if (target.kind !== definition.kind || target.method !== definition.method || target.name !== registered.name) {
+    throw new InvalidTargetError(label, `the target is for ${String(target.kind)} ${String(target.method)} "${String(target.name)}", but its key ${key} is ${definition.kind} ${definition.method} "${registered.name}"`)
+  }
+  return { kind: definition.kind, key: registered.key, name: registered.name, method: definition.method, url: policy.checkUrl(target.url) } as Target
 }

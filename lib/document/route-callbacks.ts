@@ -16,6 +16,8 @@ export interface RouteView {
 
 /** A callback of one route, ready to be documented and sent. */
 export interface RouteCallback {
+  /** Its operationId: unique in the app, the same in every process that registers it. */
+  key: string
   definition: CallbackDefinition
   name: string
   template: CallbackUrlTemplate
@@ -124,6 +126,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
   const seen = new Set<string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
   const native: ProcessedCallbacks['native'] = {}
+  const callbacks: RouteCallback[] = []
   for (const [index, { name, definition, label, template }] of compiled.entries()) {
     const slot = `${definition.method} ${template.key}`
     if (seen.has(`${name}\n${slot}`)) {
@@ -135,6 +138,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
       ? (baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`)
       : definition.operationId
     claimOperationId(registry, operationId, label)
+    callbacks.push({ key: operationId, name, definition, template })
     const { skeleton, schemas } = describeOperation(
       definition,
       { summary: definition.summary ?? titleCase(name), operationId },
@@ -146,7 +150,7 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     native[name][template.key] ??= {}
     native[name][template.key]![definition.method.toLowerCase()] = toNative(id, schemas)
   }
-  return { native, callbacks: compiled.map(({ name, definition, template }) => ({ name, definition, template })) }
+  return { native, callbacks }
 }
 
 /** A parameter container given as a `$ref` to a shared schema is read through it. */

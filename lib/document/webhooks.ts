@@ -24,7 +24,7 @@ export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
 /** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
 export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
 
-interface DeclaredWebhook { definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
+interface DeclaredWebhook { key: string, definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
 
 export interface Webhooks {
   router: WebhookRouter
@@ -37,6 +37,8 @@ export interface Webhooks {
   document: (document: Json) => void
   /** Closes declarations: after ready() the document is built, so a later webhook would be missing from it. */
   seal: () => void
+  /** Every webhook declared, with its key: its operationId, unique in the app. */
+  declared: () => ReadonlyArray<{ key: string, definition: WebhookDefinition }>
 }
 
 export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
@@ -58,7 +60,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
       return container
     })
-    declared.push({ definition, skeleton, schemas })
+    declared.push({ key: operationId, definition, skeleton, schemas })
     return definition
   }
   const router: WebhookRouter = {
@@ -85,7 +87,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         delete document.webhooks
         if (!warned) {
           warned = true
-          warn('fastify-openapi-callbacks: OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.')
+          warn('OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.')
         }
         return
       }
@@ -104,6 +106,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       }
       document.webhooks = webhooks
     },
-    seal () { sealed = true }
+    seal () { sealed = true },
+    declared: () => declared
   }
 }

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
   InvalidSecretError,
   InvalidSigningInputError,
@@ -32,11 +32,6 @@ const MAX_KEY_BYTES = 64
 const SIGNATURE_BYTES = 32
 const DEFAULT_TOLERANCE_SECONDS = 5 * 60
 const HEADER_NAMES = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const
-
-/** A fresh message id, stable across the delivery attempts of one message (the receiver's idempotency key). */
-export function newMessageId (): string {
-  return `msg_${randomUUID()}`
-}
 
 /** Decodes a `whsec_<base64>` secret into its key. The error never quotes the secret. */
 export function parseSecret (secret: string): Buffer {

@@ -128,6 +128,16 @@ export const DeliveryClosedError = createError(
   'Cannot send %s: the server is closing, so delivery has stopped',
   500
 )
+export const QueueFullError = createError(
+  'FST_OPENAPI_CALLBACKS_QUEUE_FULL',
+  'The delivery queue holds %d messages, its limit: nothing was queued. Retry later, or raise the engine\'s maxPending',
+  503
+)
+export const InvalidEngineOptionsError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS',
+  'Invalid delivery engine option: %s',
+  500
+)
 export const ReceiverStatusError = createError<'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS', 502, [string, number, string]>(
   'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS',
   'The receiver %s answered %d: %s',

@@ -40,5 +40,11 @@ export interface DeliveryEngine {
   /** Stops fetching; resolves once the attempts in flight have settled and their steps are recorded. */
   close (): Promise<void>
   /** After close: the messages this process holds that are not finished, for onPending (none for a durable engine). */
-  pending (): Promise<DeliveryMessage[]>
+  pending (): Promise<PendingMessage[]>
+}
+
+/** A message not finished at close, and when its next attempt was due (epoch milliseconds). */
+export interface PendingMessage {
+  message: DeliveryMessage
+  runAt: number
 }

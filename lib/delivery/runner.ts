@@ -1,0 +1,86 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { OperationDefinition } from '../definition/definition.js'
+import type { AttemptStep, EngineContext } from './engines/engine.js'
+import { callHook } from './hooks.js'
+import type { Hook } from './hooks.js'
+import type { DeliveryMessage } from './message.js'
+import type { DeliveryRegistry } from './registry.js'
+import { decide } from './retry-policy.js'
+import type { FinalOutcome, RetryPolicy } from './retry-policy.js'
+import type { AttemptResult, Sender } from './sender.js'
+import type { Target } from './target.js'
+
+export interface OutcomeEvent {
+  messageId: string
+  definition: OperationDefinition
+  target: Target
+  outcome: FinalOutcome
+  /** How many attempts were made. */
+  attempts: number
+  /** The last attempt's result. */
+  result: AttemptResult
+}
+
+export interface RunnerOptions {
+  registry: DeliveryRegistry
+  sender: Pick<Sender, 'attempt'>
+  policy: RetryPolicy
+  concurrency: number
+  /** How long a message whose key no process knows waits before it is reported; it keeps waiting after. */
+  unknownKeyGrace: number
+  log: FastifyBaseLogger
+  onOutcome: Hook<OutcomeEvent> | undefined
+  /** True once the plugin is closing: an attempt cut short then was not the receiver's fault. */
+  closing: () => boolean
+  now?: () => number
+  random?: () => number
+}
+
+// a message no process here knows is tried again this often: a rolling deploy brings a process that knows it
+const UNKNOWN_KEY_RETRY = 30_000
+
+/** The plugin's side of every engine: finds the definition by key, sends, applies the retry policy, reports. */
+export function createRunner (options: RunnerOptions): EngineContext {
+  const { registry, sender, policy, concurrency, unknownKeyGrace, log, onOutcome, closing, now = Date.now, random = Math.random } = options
+
+  function unknown (message: DeliveryMessage): AttemptStep {
+    const since = message.unknownSince ?? now()
+    const report = message.unknownReported !== true && now() - since >= unknownKeyGrace
+    if (report) {
+      log.error({ messageId: message.id, key: message.key, since: new Date(since).toISOString() }, 'no process that ran this message knows its key: deploy the code that declares it, or it is never sent')
+    }
+    const postponed: DeliveryMessage = { ...message, unknownSince: since }
+    if (report) postponed.unknownReported = true
+    return { type: 'postpone', delay: UNKNOWN_KEY_RETRY, message: postponed, reason: 'unknown-key' }
+  }
+
+  return {
+    concurrency,
+    log,
+    async run (message) {
+      const registered = registry.byKey(message.key)
+      if (registered === undefined) return unknown(message)
+      const known = message.unknownSince === undefined ? message : forgetUnknown(message)
+      const result = await sender.attempt({ messageId: message.id, attempt: message.attempt, definition: registered.definition, target: message.target, body: message.body })
+      // cut short by close after the grace period: not an attempt, the receiver never answered
+      if (closing() && result.outcome === 'retryable' && result.statusCode === undefined) {
+        return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
+      }
+      const decision = decide(message.attempt, result, policy, random)
+      if (!decision.retry) return { type: 'final', outcome: decision.outcome, message: known, result }
+      log.info({ messageId: message.id, attempt: message.attempt + 1, runAt: new Date(now() + decision.delay).toISOString() }, 'retry scheduled')
+      return { type: 'retry', delay: decision.delay, message: { ...known, attempt: message.attempt + 1 }, result }
+    },
+    finished ({ message, outcome, result }) {
+      const registered = registry.byKey(message.key)!
+      const fields = { messageId: message.id, kind: message.target.kind, name: message.target.name, host: new URL(message.target.url).host, attempts: message.attempt, outcome }
+      if (outcome === 'delivered') log.info(fields, 'message delivered')
+      else log.warn(fields, `message ${outcome}`)
+      callHook(onOutcome, { messageId: message.id, definition: registered.definition, target: message.target, outcome, attempts: message.attempt, result }, log, 'onOutcome')
+    }
+  }
+}
+
+function forgetUnknown ({ unknownSince: _since, unknownReported: _reported, ...message }: DeliveryMessage): DeliveryMessage {
+  return message
+}
