@@ -23,7 +23,7 @@ function message (fields: Partial<DeliveryMessage> = {}): DeliveryMessage {
   return {
     id: newMessageId(),
     key: 'invoicePaid',
-    target: { kind: 'webhook', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' },
+    target: { kind: 'webhook', key: 'invoicePaid', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' },
     body: '{"id":"inv-1"}',
     headers: {},
     attempt: 1,

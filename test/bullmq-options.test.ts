@@ -37,7 +37,7 @@ test('defaults: retention of 1 day and 7 days, BullMQ\'s lock timings, stalls to
     lockDuration: 30_000,
     stalledInterval: 30_000,
     maxStalledCount: 10,
-    unknownKeyLimit: 3_600_000,
+    unknownKeyLimit: 86_400_000,
     timeout: 10_000
   })
   t.match(normaliseBullmqOptions({ connection: { path: '/tmp/redis.sock' }, keep: { completed: 5000 } }), { connection: { path: '/tmp/redis.sock' }, keep: { completed: 5000, failed: 604_800_000 } })

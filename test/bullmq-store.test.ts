@@ -19,7 +19,7 @@ const delivered: AttemptResult = { outcome: 'delivered', statusCode: 200, body: 
 const unavailable: AttemptResult = { outcome: 'retryable', statusCode: 503, error: new ReceiverStatusError('127.0.0.1:1', 503, 'a temporary failure') }
 
 function message (): DeliveryMessage {
-  return { id: newMessageId(), key: 'invoicePaid', target: { kind: 'webhook', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' }, body: '{}', headers: {}, attempt: 1, enqueuedAt: Date.now() }
+  return { id: newMessageId(), key: 'invoicePaid', target: { kind: 'webhook', key: 'invoicePaid', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' }, body: '{}', headers: {}, attempt: 1, enqueuedAt: Date.now() }
 }
 
 withRedis(() => {

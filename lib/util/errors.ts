@@ -159,12 +159,7 @@ export const ContractViolationError = createError<'FST_OPENAPI_CALLBACKS_CONTRAC
   502
 )
 
-// Durable delivery (fastify-openapi-callbacks/bullmq): the engine's configuration, its store and its operations
-export const InvalidEngineOptionsError = createError(
-  'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS',
-  'Invalid bullmqEngine() option: %s',
-  500
-)
+// Durable delivery (fastify-openapi-callbacks/bullmq): its store and its operations
 export const StoreTimeoutError = createError<'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', 503, [string, number]>(
   'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT',
   'Redis did not answer %s within %d ms: it is down, unreachable or overloaded',

@@ -24,7 +24,7 @@ export interface BullmqEngineOptions {
   stalledInterval?: number
   /** How many times a message's worker may die mid-attempt before BullMQ fails it. Default 10 (BullMQ's own: 1). */
   maxStalledCount?: number
-  /** How long a message waits for a process that knows its key (a rolling deploy) before it ends as unknown-key. Default 1 hour. */
+  /** How long a message waits for a process that knows its key before it ends as unknown-key, replayable (the plugin reports it after its unknownKeyGrace). Default 1 day. */
   unknownKeyLimit?: number
   /** The longest wait for Redis at open() and in enqueue(). Default 10 s. */
   timeout?: number
@@ -52,7 +52,7 @@ const DAY = 24 * HOUR
 const DURATIONS = {
   lockDuration: 30 * SECOND,
   stalledInterval: 30 * SECOND,
-  unknownKeyLimit: HOUR,
+  unknownKeyLimit: DAY,
   timeout: 10 * SECOND,
   recordRetryDelay: 5 * SECOND
 } as const
