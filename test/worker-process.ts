@@ -23,9 +23,13 @@ function exited (child: ChildProcess, signal: NodeJS.Signals): Promise<number | 
   return gone
 }
 
-/** A worker app in a child process on the test's Redis; killed when the test ends, if still alive. */
-export async function startWorker (t: Test, socket: string, queueName: string, webhooks: readonly WebhookName[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, socket, queueName, ...webhooks], { stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * A worker app in a child process on the test's Redis; killed when the test ends, if still alive. A short `lockDuration`
+ * brings a dead worker's attempts back soon; a test that kills no worker keeps a long one, so that a machine too busy
+ * to renew a lock in time does not run an attempt twice.
+ */
+export async function startWorker (t: Test, socket: string, queueName: string, lockDuration = 2000, webhooks: readonly WebhookName[] = []): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, socket, queueName, String(lockDuration), ...webhooks], { stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(() => exited(child, 'SIGKILL'))
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the worker process did not start within ${READY_DEADLINE} ms`)), READY_DEADLINE)
