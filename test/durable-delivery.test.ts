@@ -1,8 +1,12 @@
 // Durable delivery through the real plugin: an API process that only enqueues, workers that deliver, one Redis.
 import t from 'tap'
 import type { Test } from 'tap'
+import type { AddressInfo } from 'node:net'
 import { Queue } from 'bullmq'
 import { Webhook } from 'standardwebhooks'
+import { buildApp } from '../example/app.js'
+import { buildExternalApi } from '../example/external-api.js'
+import { bullmqEngine } from '../lib/bullmq.js'
 import type { AttemptEvent, OutcomeEvent } from '../lib/index.js'
 import { eventually } from './eventually.js'
 import { durableApp, SECRET } from './fixtures/durable-app.js'
@@ -115,5 +119,25 @@ withRedis(() => {
     t.match(outcomes[1], { messageId: id, outcome: 'delivered', attempts: 1 })
     t.same(hooks.received.map(request => request.headers['webhook-id']), [id, id])
     t.match(await engine.failed(), { total: 0 })
+  })
+
+  t.test('the invoice example, durable: paying enqueues, a worker of the same app delivers the signed callback', async t => {
+    const lines: Array<Record<string, any>> = []
+    const external = await buildExternalApi({ secret: SECRET, logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
+    await external.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => external.close())
+    const queueName = `durable-${++queues}`
+    const delivery = { secret: SECRET, allowHttp: true, allow: ['127.0.0.1'] }
+    const api = await buildApp({ queue: true, delivery: { ...delivery, engine: bullmqEngine({ connection: redis.client(), queueName }), deliver: false } })
+    t.teardown(() => api.close())
+    const worker = await buildApp({ queue: true, delivery: { ...delivery, engine: bullmqEngine({ connection: redis.client(), queueName }) } })
+    t.teardown(() => worker.close())
+    await worker.ready()
+    const callbackUrl = `http://127.0.0.1:${(external.server.address() as AddressInfo).port}`
+    await api.inject({ method: 'POST', url: `/invoices/?callback_url=${encodeURIComponent(callbackUrl)}`, payload: { id: 'inv-1', customer: 'Ada', total: 12.5 } })
+    const paid = (await api.inject({ method: 'POST', url: '/invoices/inv-1/pay' })).json()
+    t.match(paid, { msg: 'Invoice paid', callback: /^queued as msg_/ })
+    const received = await eventually(() => lines.find(line => line.msg === 'external API: signed invoice callback received'), 'the external API to receive it')
+    t.match(received, { invoice: 'inv-1', event: { description: 'Invoice inv-1 paid', paid: true }, webhookId: paid.callback.slice('queued as '.length) })
   })
 })
