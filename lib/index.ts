@@ -1,13 +1,11 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-// @fastify/swagger's additions to FastifySchema (operationId, hide) are read below
-import type {} from '@fastify/swagger'
 import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
 import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
-import { claimOperationId, processRouteCallbacks, sharedSchemaResolver } from './document/route-callbacks.js'
-import type { CallbackRegistry } from './document/route-callbacks.js'
+import { createRegistry } from './document/registry.js'
+import { documentRoute } from './document/route-hook.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
 import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './document/webhooks.js'
 import type { WebhookRouter } from './document/webhooks.js'
@@ -39,7 +37,7 @@ declare module 'fastify' {
 }
 
 const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
-  const registry: CallbackRegistry = { operationIds: new Map(), carried: new Map() }
+  const registry = createRegistry()
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   // one child logger: every line the plugin writes says it is the plugin's
@@ -64,26 +62,8 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   }))
 
   fastify.addHook('onRoute', function (routeOptions) {
-    const { schema } = routeOptions
-    if (schema === undefined) return
-    const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
-    if (typeof schema.operationId === 'string' && schema.hide !== true) {
-      claimOperationId(registry, `${schema.operationId}${method === 'HEAD' ? '-head' : ''}`, `route ${method} ${routeOptions.url}`)
-    }
-    if (schema.callbacks === undefined) return
-    if (method === 'HEAD') {
-      // Fastify's HEAD twin of a GET route: a HEAD request has no side effects, so it documents no callbacks
-      routeOptions.schema = { ...schema, callbacks: undefined }
-      return
-    }
-    const processed = processRouteCallbacks(
-      { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
-      registry,
-      sharedSchemaResolver(id => this.getSchema(id))
-    )
-    // a copy: one schema object may serve several routes; request.routeOptions.schema gives it back to target()
-    routeOptions.schema = { ...schema, callbacks: processed.native as unknown as RouteCallbacksOption }
-    callbacks.registry.addRoute(routeOptions.schema, processed.callbacks)
+    const documented = documentRoute(routeOptions, registry, id => this.getSchema(id))
+    if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -114,8 +94,11 @@ export default fastifyOpenapiCallbacks
 export { callbackRouter } from './definition/callback-router.js'
 export type { CallbackRouter, CallbackRouteOptions } from './definition/callback-router.js'
 export type { WebhookRouter, WebhookRouteOptions } from './document/webhooks.js'
-export type { CallbackDefinition, CallbackOptions, HttpMethod, OperationOptions, OperationSchema, WebhookDefinition } from './definition/definition.js'
-export type { CallbacksApi, PayloadOf, ResponseOf, SendResult, TargetOf } from './delivery/api.js'
+export type { CallbackDefinition, CallbackOptions, OperationOptions, OperationSchema, WebhookDefinition } from './definition/definition.js'
+export type { HttpMethod } from './definition/methods.js'
+export type { CallbacksApi, FanOutResult, PayloadOf, ResponseOf, SendOptionsOf, SendResult, Subscriber, TargetOf } from './delivery/api.js'
+export type { SendOptions } from './delivery/parameters.js'
+export type { SecretRequest, SecretResolver } from './delivery/secrets.js'
 export type { AttemptEvent, AttemptResult, Delivered, NotDelivered } from './delivery/sender.js'
 export type { DeliveryOptions } from './delivery/options.js'
 export { DEFAULT_SCHEDULE } from './delivery/options.js'
@@ -127,6 +110,7 @@ export { createMemoryEngine } from './delivery/engines/memory-engine.js'
 export type { MemoryEngineOptions } from './delivery/engines/memory-engine.js'
 export type { CallbackTarget, ResponseContext, Target, TargetResult, WebhookTarget } from './delivery/target.js'
 export { webhookReceiver } from './standard-webhooks/receiver.js'
-export type { WebhookReceiverOptions } from './standard-webhooks/receiver.js'
+export type { ReplayOptions, WebhookReceiverOptions } from './standard-webhooks/receiver.js'
+export type { ReplayStore } from './standard-webhooks/replay-store.js'
 export { parseSecret, verifyWebhook } from './standard-webhooks/signing.js'
 export type { VerifyOptions } from './standard-webhooks/signing.js'

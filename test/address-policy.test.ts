@@ -260,7 +260,6 @@ const offBoxDns = fakeLookup({
   'unique-local.test': [v6('fd00::2')],
   'link-local-v6.test': [v6('fe80::1')],
   'nat64.test': [v6('64:ff9b::7f00:1')],
-  'not-an-address.test': [v4('not-an-address')],
   'public.test': [v4(PUBLIC_V4), v6(PUBLIC_V6)],
   'internal.example': [v4('10.0.0.1')]
 })
@@ -286,7 +285,6 @@ const SOCKET_FREE_NAMES: SocketFreeName[] = [
   { form: 'a name resolving to IPv6 unique local', host: 'unique-local.test', refused: 'fd00::2' },
   { form: 'a name resolving to IPv6 link-local', host: 'link-local-v6.test', refused: 'fe80::1' },
   { form: 'a name resolving to NAT64 of loopback', host: 'nat64.test', refused: '64:ff9b::7f00:1' },
-  { form: 'a name resolving to something that is no address', host: 'not-an-address.test', refused: 'not-an-address' },
   { form: 'a name resolving to 169.254.169.254, without autoSelectFamily (one address)', host: 'metadata.test', refused: '169.254.169.254', options: {} },
   { form: 'a name resolving to a private, then a public address, without autoSelectFamily', host: 'private-then-public.test', refused: '10.0.0.1', options: { family: 0 } }
 ]
@@ -546,12 +544,37 @@ test('invalid allow entries and agent options are refused at creation', async (t
 })
 
 test('checkUrl remembers a bounded number of allowed URLs, and never an error', async (t) => {
+  // what checkUrl remembers it does not parse again: counting the parses shows what it remembers
+  const canParse = URL.canParse
+  let parsed = 0
+  URL.canParse = (...args) => {
+    parsed++
+    return canParse(...args)
+  }
+  t.teardown(() => { URL.canParse = canParse })
   const policy = createAddressPolicy()
+  const parsesFor = (urls: string[]): number => {
+    const before = parsed
+    for (const url of urls) policy.checkUrl(url)
+    return parsed - before
+  }
+  const urls = (from: number, count: number): string[] => Array.from({ length: count }, (_, index) => `https://hooks.example.com/${from + index}`)
+
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a')
+  t.equal(parsesFor(['https://HOOKS.example.com/a']), 0, 'remembered')
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer when remembered')
-  for (let index = 0; index < 1100; index++) policy.checkUrl(`https://hooks.example.com/${index}`)
+
+  const many = urls(0, 5000)
+  t.equal(parsesFor(many), 5000, 'each new URL is parsed')
+  t.ok(parsesFor(many) >= 5000 - 1024, 'checked again, all but at most 1024 of them are parsed again: the memory is bounded')
+  const few = urls(10_000, 100)
+  parsesFor(few)
+  t.equal(parsesFor(few), 0, 'a few receivers sent to again and again stay remembered')
   t.equal(policy.checkUrl('https://HOOKS.example.com/a'), 'https://hooks.example.com/a', 'the same answer after the memory was renewed')
+
   for (let round = 0; round < 2; round++) {
+    const before = parsed
     t.throws(() => policy.checkUrl('https://127.0.0.1/a'), { code: FORBIDDEN }, `refused every time (${round + 1})`)
+    t.equal(parsed - before, 1, 'a refusal is not remembered')
   }
 })

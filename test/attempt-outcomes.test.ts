@@ -133,3 +133,23 @@ test('a host name that resolves to a forbidden address is refused when connectin
   }
   t.equal(receiver.received.length, 0)
 })
+
+test('a receiver\'s answer is checked up to its first fault only; the app\'s own payload gets every fault', async (t) => {
+  const receiver = await startReceiver(json(200, '{}'))
+  t.teardown(() => receiver.close())
+  const app = await appWith({ openapi: '3.1.0', pluginOptions: { delivery: { allowHttp: true, allow: ['127.0.0.1'] } } })
+  t.teardown(() => app.close())
+  const fields = ['a', 'b', 'c', 'd']
+  const Strict = Type.Object(Object.fromEntries(fields.map(field => [field, Type.String()])))
+  const strict = app.webhooks.post('strict', { schema: { body: Strict, response: { 200: Strict } } })
+  await app.ready()
+
+  const result = await app.callbacks.send(strict, receiver.origin, { a: 'a', b: 'b', c: 'c', d: 'd' })
+  t.match(result, { outcome: 'contract-violation', error: { message: /its body breaks the response schema: \/ must have required property 'a'\. It is not retried/ } })
+  t.notMatch((result as { error: Error }).error.message, /property 'b'/, 'the answer\'s other faults were not looked for')
+
+  await t.rejects(app.callbacks.send(strict, receiver.origin, {} as any), {
+    code: 'FST_OPENAPI_CALLBACKS_INVALID_PAYLOAD',
+    validation: fields.map(field => `/ must have required property '${field}'`)
+  }, 'every fault of a payload')
+})

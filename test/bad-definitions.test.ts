@@ -8,7 +8,7 @@ const router = callbackRouter()
 const Body = Type.Object({ id: Type.String(), customer: Type.Object({ email: Type.String() }) })
 
 // Definitions refused where they are made, before any app exists
-const definitionCases: Array<[string, () => unknown, string, string]> = [
+const definitionCases: Array<[string, () => unknown, string, string | RegExp]> = [
   ['an unknown method', () => router.route({ method: 'FETCH' as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback FETCH {$url}: method "FETCH" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE'],
   ['a method that is not a string', () => router.route({ method: 42 as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
@@ -49,6 +49,14 @@ const definitionCases: Array<[string, () => unknown, string, string]> = [
     'callback POST {$url} ("a"): schema.body must be a JSON Schema object'],
   ['headers that are not an object schema', () => router.post('{$url}', { name: 'a', schema: { headers: Type.String() } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback POST {$url} ("a"): schema.headers must be an object schema whose properties are the parameters'],
+  ['an unknown schema key named like a built-in', () => router.post('{$url}', { name: 'a', schema: { constructor: {} } as any }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    /^callback POST \{\$url\} \("a"\): schema\.constructor is not a route schema key$/],
+  ['a parameter that is not a schema', () => router.post('{$url}', { name: 'a', schema: { querystring: { type: 'object', properties: { page: null } } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.querystring.properties.page must be a JSON Schema'],
+  ['parameter properties that are not a map', () => router.post('{$url}', { name: 'a', schema: { headers: { type: 'object', properties: [] } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.headers.properties must map names to JSON Schema objects'],
+  ['a response header that is not a schema', () => router.post('{$url}', { name: 'a', schema: { response: { 200: { type: 'null', headers: { 'x-id': 'string' } } } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'callback POST {$url} ("a"): schema.response.200.headers.x-id must be a JSON Schema'],
   ['a response map that is not an object', () => router.post('{$url}', { name: 'a', schema: { response: [] as any } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback POST {$url} ("a"): schema.response must map status codes to schemas'],
   ['a bad status code', () => router.post('{$url}', { name: 'a', schema: { response: { 600: Type.String() } } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
@@ -91,6 +99,8 @@ const routeCases: Array<[string, unknown, string, string, object?]> = [
     'route POST /orders/:id: schema.callbacks.notify[1] is not a callback definition: make it with callbackRouter()'],
   ['callbacks that are a string', 'notify', 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'route POST /orders/:id: schema.callbacks must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map'],
+  ['a blank record key', { ' ': callbackRouter().post('{$url}') }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    'route POST /orders/:id: schema.callbacks has a blank key " ": a callback\'s name must be a non-empty string'],
   ['a raw map whose callback is not an object', { notify: 'x' }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     `${where}: a callback must map runtime expressions to path items`],
   ['a raw map whose path item is not an object', { notify: { '{$url}': 1 } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
@@ -99,6 +109,14 @@ const routeCases: Array<[string, unknown, string, string, object?]> = [
     `${where}: "summary" under "{$url}" is not a lower-case HTTP method; @fastify/swagger would turn it into an operation. Use callbackRouter() for summaries and parameters`],
   ['a raw map with an operation that is not an object', { notify: { '{$url}': { post: true } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     `${where}: post under "{$url}" must be an operation object`],
+  ['a raw map with a requestBody that is not an object', { notify: { '{$url}': { post: { requestBody: 'Invoice' } } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    `${where}: post under "{$url}": requestBody must be an object`],
+  ['a raw map with responses that are not an object', { notify: { '{$url}': { post: { responses: [] } } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    `${where}: post under "{$url}": responses must map status codes to Response Objects`],
+  ['a raw map with a response that is not an object', { notify: { '{$url}': { post: { responses: { 200: 'OK' } } } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    `${where}: post under "{$url}": responses must map status codes to Response Objects`],
+  ['two raw keys that are one expression', { notify: { '{$callback_url}': { post: {} }, '{$request.query.callback_url}': { post: {} } } }, 'FST_OPENAPI_CALLBACKS_DUPLICATE',
+    `${where}: POST {$request.query.callback_url} is declared twice under this name`],
   ['the same name, expression and method twice', [named('{$url}'), named('{$url}')], 'FST_OPENAPI_CALLBACKS_DUPLICATE',
     `${where}: POST {$url} is declared twice under this name`],
   ['two identical operationIds', [named('{$url}', { operationId: 'same' }), callbackRouter().post('{$url}', { name: 'other', operationId: 'same' })], 'FST_OPENAPI_CALLBACKS_DUPLICATE',

@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import openapiCallbacks, { DEFAULT_SCHEDULE, createMemoryEngine } from '../lib/index.js'
 import { normaliseDeliveryOptions } from '../lib/delivery/options.js'
+import { version } from '../package.json'
 
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
 
@@ -10,6 +11,9 @@ test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, 
   const { engine, ...defaults } = normaliseDeliveryOptions()
   t.same(defaults, {
     secrets: [],
+    secretFor: undefined,
+    headers: {},
+    userAgent: `fastify-openapi-callbacks/${version}`,
     allowHttp: false,
     allow: [],
     lookup: undefined,
@@ -19,6 +23,7 @@ test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, 
     connectTimeout: 10_000,
     headersTimeout: 15_000,
     bodyTimeout: 15_000,
+    attemptTimeout: 30_000,
     maxResponseSize: 65_536,
     concurrency: 10,
     closeGrace: 5_000,
@@ -66,6 +71,9 @@ test('bad options fail registration with a typed error naming the option', async
     [{ concurrency: 1.5 }, 'concurrency must be an integer from 1 up, not 1.5'],
     [{ headersTimeout: Number.NaN }, 'headersTimeout must be an integer from 1 up, not NaN'],
     [{ maxRetryAfter: -1 }, 'maxRetryAfter must be a number from 0 up, not -1'],
+    [{ attemptTimeout: Infinity }, 'attemptTimeout must be an integer from 1 to 2147483647, not Infinity'],
+    [{ attemptTimeout: 2 ** 31 }, 'attemptTimeout must be an integer from 1 to 2147483647, not 2147483648'],
+    [{ attemptTimeout: '30s' }, 'attemptTimeout must be an integer from 1 to 2147483647, not \'30s\''],
     [{ onOutcome: 'log' }, 'onOutcome must be a function'],
     [{ lookup: {} }, 'lookup must be a function'],
     [{ allowHttp: 'yes' }, 'allowHttp must be a boolean'],
@@ -76,6 +84,14 @@ test('bad options fail registration with a typed error naming the option', async
     [{ schedule: [0, Infinity] }, /^schedule must be a non-empty array/],
     [{ schedule: [0, '5s'] }, /^schedule must be a non-empty array/],
     [{ deliver: 'no' }, 'deliver must be a boolean'],
+    [{ secretFor: 'whsec_x' }, 'secretFor must be a function'],
+    [{ userAgent: '' }, 'userAgent must be a non-empty header value on one line'],
+    [{ userAgent: 'a\r\nx-injected: 1' }, 'userAgent must be a non-empty header value on one line'],
+    [{ userAgent: 7 }, 'userAgent must be a non-empty header value on one line'],
+    [{ headers: 'x-a: 1' }, 'headers must be an object of header names and values'],
+    [{ headers: { 'x a': '1' } }, 'the header name "x a" is not an HTTP token'],
+    [{ headers: { 'x-a': 'one\ntwo' } }, 'the header "x-a" must be a string, a finite number or a boolean, on one line'],
+    [{ headers: { 'x-a': '1', 'X-A': '2' } }, 'the header "x-a" is given twice'],
     [{ unknownKeyGrace: -1 }, 'unknownKeyGrace must be a number from 0 up, not -1'],
     [{ store: new Map() }, 'unknown option "store"'],
     [{ engine: new Map() }, 'engine must implement open, add, work, close, pending, as createMemoryEngine() and the BullMQ engine do'],
@@ -88,6 +104,7 @@ test('bad options fail registration with a typed error naming the option', async
     }, JSON.stringify(delivery))
   }
   t.throws(() => normaliseDeliveryOptions({ secret: 'hunter2' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_SECRET' })
+  t.throws(() => normaliseDeliveryOptions({ headers: { 'Webhook-Signature': 'v1,forged' } }), { code: 'FST_OPENAPI_CALLBACKS_RESERVED_HEADER', message: /the `delivery.headers` option: the header "Webhook-Signature" is set by the plugin/ })
 
   const app = Fastify()
   await app.register(swagger, { openapi: { info: { title: 'T', version: '1.0.0' } } })

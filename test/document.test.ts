@@ -292,6 +292,48 @@ test('schema.callbacks accepts a definition, a record, and a raw OpenAPI map', a
   t.same(await validationErrors(document), [])
 })
 
+test('a raw operation: only its schemas are converted, everything around them stays as written', async (t) => {
+  const app = await appWith()
+  app.addSchema({ $id: 'Event', ...Event })
+  const example = { const: 'not a schema keyword here', $id: 'kept' }
+  app.post('/raw', {
+    schema: {
+      querystring: callbackUrl,
+      callbacks: {
+        raw: {
+          '{$request.query.callback_url}': {
+            post: {
+              requestBody: { content: { 'application/json': { schema: { $ref: 'Event#' }, example }, 'text/plain': { example: 'no schema' } } },
+              responses: {
+                200: {
+                  description: 'OK',
+                  headers: { 'x-kind': { schema: { const: 'event' } }, 'x-free': { description: 'no schema' } },
+                  content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } } } } }
+                },
+                default: { $ref: '#/components/responses/Problem' }
+              }
+            }
+          }
+        }
+      }
+    }
+  }, async () => ({}))
+  await app.ready()
+  const operation = callbacksOf(app.swagger() as Json, '/raw').raw['{$request.query.callback_url}'].post
+  t.same(operation.requestBody.content, {
+    'application/json': { schema: { $ref: '#/components/schemas/def-0' }, example },
+    'text/plain': { example: 'no schema' }
+  }, 'a shared schema becomes a component; the example is left alone')
+  t.same(operation.responses, {
+    200: {
+      description: 'OK',
+      headers: { 'x-kind': { schema: { enum: ['event'] } }, 'x-free': { description: 'no schema' } },
+      content: { 'application/json': { schema: { type: 'object', properties: { ok: { enum: [true] } } } } }
+    },
+    default: { $ref: '#/components/responses/Problem' }
+  }, 'schemas are converted as route schemas are (const becomes enum); the rest is kept')
+})
+
 test('schemas made with typebox 1.x work as well', async (t) => {
   const router = callbackRouter()
   router.post('{$callback_url}/events/{$request.body.id}', {

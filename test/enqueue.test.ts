@@ -1,34 +1,15 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
 import { callbackRouter } from '../lib/index.js'
-import type { DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
-import { appWith } from './helpers.js'
+import type { DeliveryOptions, PendingMessage } from '../lib/index.js'
+import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
 const Event = Type.Object({ id: Type.String() })
 
-/** The plugin with the test receivers on 127.0.0.1 trusted; `outcome()` resolves with the next final outcome. */
 async function sender (delivery: DeliveryOptions = {}) {
-  const lines: Array<Record<string, any>> = []
-  const outcomes: OutcomeEvent[] = []
-  let waiting: ((event: OutcomeEvent) => void) | undefined
-  const app = await appWith({
-    openapi: '3.1.0',
-    pluginOptions: {
-      delivery: {
-        allowHttp: true,
-        allow: ['127.0.0.1'],
-        onOutcome: (event) => {
-          outcomes.push(event)
-          waiting?.(event)
-        },
-        ...delivery
-      }
-    },
-    serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
-  })
-  const created = app.webhooks.post('created', { schema: { body: Event } })
-  return { app, lines, outcomes, created, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
+  const made = await loopbackApp(delivery)
+  return { ...made, created: made.app.webhooks.post('created', { schema: { body: Event } }) }
 }
 
 test('enqueue() validates now, answers with the message id, and delivers in the background', async (t) => {
@@ -92,7 +73,8 @@ test('at close, timers stop, attempts in flight get the grace period, and what i
   const receiver = await startReceiver(() => {}) // never answers
   t.teardown(() => receiver.close())
   let reported: PendingMessage[] | undefined
-  const { app, created, lines, outcomes } = await sender({ closeGrace: 20, schedule: [0, 60_000], onPending: (pending) => { reported = pending } })
+  // no timeout but the close's can end the attempt in flight
+  const { app, created, lines, outcomes } = await sender({ closeGrace: 20, headersTimeout: 600_000, attemptTimeout: 600_000, schedule: [0, 60_000], onPending: (pending) => { reported = pending } })
   await app.ready()
   const { id } = await app.callbacks.enqueue(created, receiver.origin, { id: 'in-flight' })
   await receiver.arrived(1)
@@ -114,7 +96,7 @@ test('at close, timers stop, attempts in flight get the grace period, and what i
   t.match(warning, { level: 40, msg: '2 queued message(s) not delivered at close; the onPending hook receives them' })
   t.same(warning.pending.sort(), [id, waiting.id].sort())
   t.match(lines.find(line => line.messageId === id && line.attempt === 1), {
-    outcome: 'retryable', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE' }
+    outcome: 'retryable', err: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE', message: /FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED.*grace period \(closeGrace, 20 ms\) passed$/ }
   }, 'the attempt in flight was aborted after the grace period')
 
   await t.rejects(app.callbacks.enqueue(created, receiver.origin, { id: 'late' }), {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import openapiCallbacks from '../lib/index.js'
-import type { FastifyOpenapiCallbacksOptions } from '../lib/index.js'
+import type { DeliveryOptions, FastifyOpenapiCallbacksOptions, OutcomeEvent } from '../lib/index.js'
 
 export type Json = Record<string, any>
 
@@ -20,6 +20,32 @@ export async function appWith (
   await app.register(swagger, { openapi: { openapi, info: { title: 'Test', version: '1.0.0' } }, ...swaggerOptions })
   await app.register(openapiCallbacks, pluginOptions)
   return app
+}
+
+/**
+ * A 3.1 app whose plugin trusts the test receivers on 127.0.0.1, with its log lines; `outcome()` resolves with the
+ * next final outcome of a queued message.
+ */
+export async function loopbackApp (delivery: DeliveryOptions = {}) {
+  const lines: Json[] = []
+  const outcomes: OutcomeEvent[] = []
+  let waiting: ((event: OutcomeEvent) => void) | undefined
+  const app = await appWith({
+    openapi: '3.1.0',
+    pluginOptions: {
+      delivery: {
+        allowHttp: true,
+        allow: ['127.0.0.1'],
+        onOutcome: (event) => {
+          outcomes.push(event)
+          waiting?.(event)
+        },
+        ...delivery
+      }
+    },
+    serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
+  })
+  return { app, lines, outcomes, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
 }
 
 /** Validates a document against the official OpenAPI schema of its version, and checks that no `$ref` dangles. */

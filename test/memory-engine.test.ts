@@ -2,6 +2,7 @@ import { test } from 'tap'
 import type { Test } from 'tap'
 import { createAddressPolicy } from '../lib/address-policy/address-policy.js'
 import { defineWebhook } from '../lib/definition/definition.js'
+import { createSecretSource } from '../lib/delivery/secrets.js'
 import { createSender } from '../lib/delivery/sender.js'
 import { DEFAULT_SCHEDULE } from '../lib/delivery/options.js'
 import { createMemoryEngine } from '../lib/delivery/engines/memory-engine.js'
@@ -76,7 +77,7 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
   const counts: Array<{ count: number, resolve: () => void }> = []
   const webhooks = [{ key: 'webhook_event_post', definition: event }]
   const registry = createDeliveryRegistry(() => webhooks)
-  const sender = createSender({ agent, secrets: [], validator: createPayloadValidator(() => []), log, onAttempt: undefined })
+  const sender = createSender({ agent, secrets: createSecretSource([], undefined, 1000), validator: createPayloadValidator(() => []), log, onAttempt: undefined })
   let started = 0
   const runner = createRunner({
     registry,
@@ -90,7 +91,6 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
       waiting?.(event)
       for (const { count, resolve } of counts) if (outcomes.length >= count) resolve()
     },
-    closing: options.closing ?? (() => false),
     now: time.clock.now,
     random: options.random ?? Math.random
   })

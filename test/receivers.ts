@@ -8,6 +8,8 @@ export interface Received {
   method: string
   url: string
   headers: http.IncomingHttpHeaders
+  /** Names and values as they came, in pairs: Node's `headers` cannot hold one named `__proto__`. */
+  rawHeaders: string[]
   body: string
 }
 
@@ -37,7 +39,7 @@ export async function startReceiver (handler: Handler = ok): Promise<Receiver> {
     const chunks: Buffer[] = []
     request.on('data', chunk => chunks.push(chunk))
     request.on('end', () => {
-      const entry = { method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() }
+      const entry = { method: request.method!, url: request.url!, headers: request.headers, rawHeaders: request.rawHeaders, body: Buffer.concat(chunks).toString() }
       received.push(entry)
       current(entry, response)
       for (const waiter of waiting.filter(({ count }) => received.length >= count)) {

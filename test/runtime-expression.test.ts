@@ -1,8 +1,10 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
 import { Type as Type1 } from 'typebox'
-import { compileCallbackKey, formatExpression, parseExpression } from '../lib/expression/runtime-expression.js'
-import type { EvaluationContext, ParentRoute, RuntimeExpression } from '../lib/expression/runtime-expression.js'
+import { formatExpression, parseExpression } from '../lib/expression/grammar.js'
+import type { RuntimeExpression } from '../lib/expression/grammar.js'
+import { compileCallbackKey } from '../lib/expression/template.js'
+import type { EvaluationContext, ParentRoute } from '../lib/expression/template.js'
 
 const LABEL = 'route POST /invoices/, callback "invoice_notification"'
 const SYNTAX = 'FST_OPENAPI_CALLBACKS_EXPRESSION_SYNTAX'

@@ -1,9 +1,13 @@
 import { test } from 'tap'
+import http from 'node:http'
+import { once } from 'node:events'
+import type { AddressInfo, Socket } from 'node:net'
 import Fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Webhook } from 'standardwebhooks'
 import { callbackRouter, parseSecret, verifyWebhook, webhookReceiver } from '../lib/index.js'
 import type { DeliveryOptions } from '../lib/index.js'
+import { version } from '../package.json'
 import { appWith } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
@@ -53,7 +57,7 @@ test('a signed webhook: verified by webhookReceiver, by verifyWebhook and by the
   t.equal(method, 'POST')
   t.equal(body, '{"id":"inv-2","paid":false}')
   t.equal(headers['content-type'], 'application/json')
-  t.equal(headers['user-agent'], 'fastify-openapi-callbacks')
+  t.equal(headers['user-agent'], `fastify-openapi-callbacks/${version}`, 'the package and its version')
   t.equal(headers['webhook-id'], again.messageId)
   t.equal((headers['webhook-signature'] as string).split(' ').length, 2, 'one v1 signature per key')
   const signed = headers as Record<string, string>
@@ -268,4 +272,28 @@ test('onAttempt sees every attempt; a hook that throws or rejects is logged, and
     ['the onAttempt hook failed', 'hook bug'],
     ['the onAttempt hook failed', 'async hook bug']
   ])
+})
+
+test('fastify.close() closes the Agent: the receiver sees its kept-alive connection closed', async (t) => {
+  const sockets: Socket[] = []
+  const receiver = http.createServer((_, response) => {
+    // asks the sender to keep the connection for ten minutes: only closing the Agent ends it sooner
+    response.writeHead(200, { 'content-type': 'application/json', 'keep-alive': 'timeout=600' }).end('{"ok":true}')
+  })
+  receiver.keepAliveTimeout = 600_000
+  receiver.on('connection', socket => sockets.push(socket))
+  await new Promise<void>(resolve => receiver.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    receiver.closeAllConnections()
+    return new Promise(resolve => receiver.close(resolve))
+  })
+  const { app, ping } = await sender()
+  await app.ready()
+  t.match(await app.callbacks.send(ping, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, undefined), { outcome: 'delivered' })
+  t.equal(sockets.length, 1)
+  const [socket] = sockets
+  t.notOk(socket!.closed, 'kept alive after the answer')
+  const closed = once(socket!, 'close').then(() => 'closed')
+  await app.close()
+  t.equal(await Promise.race([closed, new Promise(resolve => { setTimeout(resolve, 5000, 'still open 5 s after close') })]), 'closed')
 })

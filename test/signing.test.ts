@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import { inspect } from 'node:util'
 import { Webhook } from 'standardwebhooks'
 import { newMessageId } from '../lib/delivery/message.js'
 import { parseSecret, signWebhook, verifyWebhook } from '../lib/standard-webhooks/signing.js'
@@ -250,4 +251,64 @@ test('only v1 signatures count: other versions are skipped, and alone they are u
     code: 'FST_OPENAPI_CALLBACKS_WEBHOOK_SIGNATURE_UNSUPPORTED',
     message: /no v1 \(HMAC-SHA256\) signature, only v1a, V1:/
   })
+})
+
+test('bad verifyWebhook options fail closed with a coded error, even for a message that would pass', async (t) => {
+  // a genuine message from 1970: only the tolerance check refuses it, so no bad option may switch that check off
+  const ancient = signWebhook([KEY_A], ID, 0, BODY)
+  const fresh = signWebhook([KEY_A], ID, nowSeconds(), BODY)
+  const cases: Array<[unknown, RegExp]> = [
+    [{ toleranceSeconds: Number.NaN }, /^Invalid webhook receiver option: toleranceSeconds must be an integer from 0 to 86400, not NaN$/],
+    [{ toleranceSeconds: Infinity }, /toleranceSeconds must be an integer from 0 to 86400, not Infinity$/],
+    [{ toleranceSeconds: -Infinity }, /not -Infinity$/],
+    [{ toleranceSeconds: -1 }, /not -1$/],
+    [{ toleranceSeconds: 1.5 }, /not 1\.5$/],
+    [{ toleranceSeconds: 86_401 }, /not 86401$/],
+    [{ toleranceSeconds: '300' }, /not '300'$/],
+    [{ toleranceSeconds: null }, /not null$/],
+    [{ toleranceSeconds: {} }, /not \{\}$/],
+    [{ toleranceSeconds: [300] }, /not \[ 300 \]$/],
+    [{ toleranceSeconds: 300n }, /not 300n$/],
+    [{ now: Number.NaN }, /^Invalid webhook receiver option: now must be a number from 0 to 9007199254740991, not NaN$/],
+    [{ now: Infinity }, /now must be a number .*, not Infinity$/],
+    [{ now: -1 }, /not -1$/],
+    [{ now: '0' }, /not '0'$/],
+    [{ now: new Date() }, /now must be a number/],
+    [{ tolerance: 300 }, /^Invalid webhook receiver option: unknown option "tolerance"$/],
+    [{ ['__proto__' as string]: 1 }, /unknown option "__proto__"|must be/],
+    [null, /^Invalid webhook receiver option: the options must be an object$/],
+    ['strict', /the options must be an object$/]
+  ]
+  for (const [options, message] of cases) {
+    for (const headers of [ancient, fresh]) {
+      t.throws(() => verifyWebhook([KEY_A], headers, BODY, options as any), {
+        code: 'FST_OPENAPI_CALLBACKS_INVALID_RECEIVER_OPTIONS',
+        statusCode: 500,
+        message
+      }, inspect(options))
+    }
+  }
+  t.throws(() => verifyWebhook([KEY_A], ancient, BODY), { code: 'FST_OPENAPI_CALLBACKS_WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE' }, 'the defaults refuse it')
+  t.throws(() => verifyWebhook([KEY_A], ancient, BODY, { toleranceSeconds: 0 }), { code: 'FST_OPENAPI_CALLBACKS_WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE' }, 'as does no tolerance')
+  t.doesNotThrow(() => verifyWebhook([KEY_A], ancient, BODY, { now: 0, toleranceSeconds: 0 }), 'good options still work')
+  t.doesNotThrow(() => verifyWebhook([KEY_A], fresh, BODY, { now: undefined, toleranceSeconds: undefined }), 'undefined means the default')
+})
+
+test('keys must be what parseSecret gives: an empty or short key, or a secret not decoded, is refused', async (t) => {
+  const headers = signWebhook([KEY_A], ID, TIMESTAMP, BODY)
+  const cases: Array<[unknown, RegExp]> = [
+    [SECRET_A, /the keys must be an array of what parseSecret\(\) returns/],
+    [KEY_A, /the keys must be an array/],
+    [undefined, /the keys must be an array/],
+    [[Buffer.alloc(0)], /a key is 0 bytes long/],
+    [[KEY_A, Buffer.alloc(23, 1)], /a key is 23 bytes long/],
+    [[Buffer.alloc(65, 1)], /a key is 65 bytes long/],
+    [[SECRET_A], /a key is not a Buffer: decode secrets with parseSecret\(\)/],
+    [[null], /a key is not a Buffer/]
+  ]
+  for (const [keys, message] of cases) {
+    const expected = { code: 'FST_OPENAPI_CALLBACKS_INVALID_SECRET', statusCode: 500, message }
+    t.throws(() => verifyWebhook(keys as Buffer[], headers, BODY, { now: TIMESTAMP }), expected, `verify: ${String(keys)}`)
+    t.throws(() => signWebhook(keys as Buffer[], ID, TIMESTAMP, BODY), expected, `sign: ${String(keys)}`)
+  }
 })

@@ -1,9 +1,10 @@
 import { lookup as dnsLookup } from 'node:dns'
+import type { LookupAddress } from 'node:dns'
 import { isIP, type LookupFunction } from 'node:net'
 import { domainToASCII } from 'node:url'
 import ipaddr from 'ipaddr.js'
 import { Agent, buildConnector } from 'undici'
-import { ForbiddenAddressError, InvalidAddressPolicyError, InvalidUrlError } from '../util/errors.js'
+import { ForbiddenAddressError, InvalidAddressPolicyError, InvalidUrlError, LookupFailedError } from '../util/errors.js'
 
 export interface AddressPolicyOptions {
   /** Accept plain http URLs. Default false: https only. */
@@ -26,8 +27,12 @@ export interface AddressPolicy {
   isAllowedAddress (address: string): boolean
   /**
    * The dns.lookup-compatible resolver the agent uses; usable with other clients. It resolves through the
-   * `lookup` option and calls back with FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS and no address if any answer
-   * is forbidden, unless the host is allowlisted by name. Resolver errors pass through unchanged.
+   * `lookup` option and calls back once, asynchronously, in the form asked for (`all` or not), with:
+   * FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS and no address if any answer is forbidden, unless the host is
+   * allowlisted by name; FST_OPENAPI_CALLBACKS_LOOKUP_FAILED if the resolver throws, fails with something that
+   * is not an Error, or answers with no address or anything but IP addresses of their stated family (4 or 6).
+   * Resolver errors pass through unchanged; a second callback is ignored. It sets no deadline: a resolver that
+   * never calls back is ended by the connect timeout of the caller (the agent's `connect.timeout`).
    */
   lookup: LookupFunction
   /**
@@ -50,6 +55,8 @@ const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96')
 // ipaddr.js calls every IPv6 address it has no name for 'unicast', including IANA-reserved space such as
 // the deprecated IPv4-compatible ::a.b.c.d. Only 2000::/3 is allocated for global unicast.
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3')
+// checkUrl's memory of allowed URLs, renewed when full: a flood of distinct URLs cannot grow it
+const ALLOWED_URLS_KEPT = 1024
 
 /**
  * 'unicast' for a public unicast address, else what it is. Every other ipaddr.js range is forbidden,
@@ -57,8 +64,6 @@ const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3')
  * address sits), 6to4 2002::/16 and Teredo 2001::/32 (deprecated, and a local relay would deliver to the
  * embedded IPv4 address, which may be private) and IPv4-translated ::ffff:0:0/96.
  */
-const ALLOWED_URLS_KEPT = 1024
-
 function rangeOf (address: string): string {
   if (!ipaddr.isValid(address)) {
     return 'not an IP address'
@@ -150,19 +155,45 @@ export function createAddressPolicy (options: AddressPolicyOptions = {}): Addres
   // Node passes the options it needs: { all: true } when it falls back from one address to the next
   // (autoSelectFamily, the default), a single address otherwise. Every address it may connect to is checked.
   const guardedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
-    lookup(hostname, lookupOptions, (err, answer, family) => {
-      if (err) {
-        callback(err, answer, family)
-        return
-      }
-      const addresses = typeof answer === 'string' ? [answer] : answer.map(({ address }) => address)
-      const refused = trustedHosts.has(hostname.toLowerCase()) ? undefined : addresses.find((address) => !isAllowedAddress(address))
-      if (refused !== undefined) {
-        callback(refuse(hostname, refused), [])
-        return
-      }
-      callback(null, answer, family)
-    })
+    let answered = false
+    // once, and never synchronously: Node's net misbehaves on a lookup that calls back twice or in the same tick
+    const answer = (...args: Parameters<typeof callback>): void => {
+      if (answered) return
+      answered = true
+      process.nextTick(callback, ...args)
+    }
+    const fail = (fault: string, cause?: unknown): void => {
+      answer(new LookupFailedError(hostname, fault, { cause }), [])
+    }
+    try {
+      lookup(hostname, lookupOptions, (err, given, family) => {
+        if (err) {
+          if (err instanceof Error) answer(err, [])
+          else fail(`the resolver failed with ${describe(err)}, which is not an Error`)
+          return
+        }
+        let addresses: LookupAddress[] | string
+        try {
+          addresses = readAnswer(given, family)
+        } catch (error) {
+          fail(`reading its answer threw ${String(error)}`, error)
+          return
+        }
+        if (typeof addresses === 'string') {
+          fail(addresses)
+          return
+        }
+        const refused = trustedHosts.has(hostname.toLowerCase()) ? undefined : addresses.find(({ address }) => !isAllowedAddress(address))
+        if (refused !== undefined) {
+          answer(refuse(hostname, refused.address), [])
+          return
+        }
+        if (lookupOptions.all === true) answer(null, addresses)
+        else answer(null, addresses[0]!.address, addresses[0]!.family)
+      })
+    } catch (error) {
+      fail(`the resolver threw ${String(error)}`, error)
+    }
   }
 
   /**
@@ -192,4 +223,30 @@ export function createAddressPolicy (options: AddressPolicyOptions = {}): Addres
   }
 
   return { checkUrl, isAllowedAddress, lookup: guardedLookup, createAgent }
+}
+
+/**
+ * The addresses of a resolver's answer (one address and its family, or a list of { address, family }), copied,
+ * or the fault that makes it unusable: Node throws an uncaught TypeError on an empty list, for one.
+ */
+function readAnswer (given: unknown, family: unknown): LookupAddress[] | string {
+  const entries: unknown = typeof given === 'string' ? [{ address: given, family }] : given
+  if (!Array.isArray(entries)) return `it answered ${describe(given)}, neither an address nor a list of addresses`
+  if (entries.length === 0) return 'it answered no address'
+  const addresses: LookupAddress[] = []
+  for (const entry of entries) {
+    const { address, family } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>
+    const version = typeof address === 'string' ? isIP(address) : 0
+    if (version === 0) return `it answered ${describe(address)}, which is not an IP address`
+    if (family !== version) return `it answered ${String(address)} with the family ${describe(family)}, not ${version}`
+    addresses.push({ address: address as string, family: version })
+  }
+  return addresses
+}
+
+/** A resolver's value, for a message: never the value's own inspection, which may run its code. */
+function describe (value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value)
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : 'a function'
 }

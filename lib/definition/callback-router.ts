@@ -1,5 +1,7 @@
-import { defineCallback, methodShorthands } from './definition.js'
-import type { CallbackDefinition, CallbackOptions, HttpMethod, MethodShorthands, OperationSchema } from './definition.js'
+import { defineCallback } from './definition.js'
+import type { CallbackDefinition, CallbackOptions, OperationSchema } from './definition.js'
+import { methodShorthands } from './methods.js'
+import type { HttpMethod, MethodShorthands } from './methods.js'
 
 type MethodShorthand = <S extends OperationSchema = OperationSchema>(url: string, options?: CallbackOptions<S>) => CallbackDefinition<S>
 

@@ -1,21 +1,10 @@
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { HTTP_METHODS, httpMethod } from './methods.js'
+import { MAX_SCHEMA_DEPTH, nestsDeeperThan } from './schema-depth.js'
+import type { HttpMethod } from './methods.js'
 
-export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS' | 'TRACE'
-const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'])
-
-/** The shorthands a router offers, as a Fastify instance does. */
-export interface MethodShorthands<Shorthand> {
-  get: Shorthand
-  put: Shorthand
-  post: Shorthand
-  patch: Shorthand
-  delete: Shorthand
-}
-
-export function methodShorthands<Shorthand> (shorthand: (method: HttpMethod) => Shorthand): MethodShorthands<Shorthand> {
-  return { get: shorthand('GET'), put: shorthand('PUT'), post: shorthand('POST'), patch: shorthand('PATCH'), delete: shorthand('DELETE') }
-}
+export type { HttpMethod } from './methods.js'
 
 /** The schemas of a callback or webhook operation, as in a Fastify route's `schema`. */
 export interface OperationSchema {
@@ -68,18 +57,19 @@ export type OperationDefinition = CallbackDefinition | WebhookDefinition
 const kDefinition = Symbol.for('fastify-openapi-callbacks.definition')
 
 export function isDefinition (value: unknown): value is OperationDefinition {
-  return typeof value === 'object' && value !== null && kDefinition in value
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, kDefinition)
 }
 
 const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'schema'])
 const SCHEMA_KEYS = new Set(['body', 'headers', 'querystring', 'params', 'response', 'consumes', 'produces'])
-const SCHEMA_KEY_HINTS: Record<string, string> = {
-  responses: 'response',
-  query: 'querystring',
-  header: 'headers',
-  requestBody: 'body',
-  parameters: 'querystring, params or headers'
-}
+// a Map: the key looked up is the app's, and `constructor` must find nothing
+const SCHEMA_KEY_HINTS = new Map([
+  ['responses', 'response'],
+  ['query', 'querystring'],
+  ['header', 'headers'],
+  ['requestBody', 'body'],
+  ['parameters', 'querystring, params or headers']
+])
 
 /** Checks every option once, where the definition is made, so later stages can trust it. */
 function checkOptions (label: string, options: Record<string, unknown>, extraKeys: readonly string[]): void {
@@ -100,7 +90,7 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   if (!isObject(schema)) return fail('schema must be an object like a Fastify route schema')
   for (const key of Object.keys(schema)) {
     if (SCHEMA_KEYS.has(key)) continue
-    const hint = SCHEMA_KEY_HINTS[key]
+    const hint = SCHEMA_KEY_HINTS.get(key)
     fail(`schema.${key} is not a route schema key${hint === undefined ? '' : `: did you mean schema.${hint}?`}`)
   }
   for (const key of ['body', 'headers', 'querystring', 'params'] as const) {
@@ -111,13 +101,15 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     if (parameters !== undefined && parameters.$ref === undefined && parameters.type !== 'object') {
       fail(`schema.${key} must be an object schema whose properties are the parameters`)
     }
+    checkSchemaMap(parameters?.properties, `schema.${key}.properties`, fail)
   }
   const { response } = schema
   if (response !== undefined) {
     if (!isObject(response)) return fail('schema.response must map status codes to schemas')
     for (const [code, value] of Object.entries(response)) {
       if (!/^([1-5](\d\d|XX|xx)|default)$/.test(code)) fail(`schema.response has an invalid status code "${code}"`)
-      if (!isObject(value)) fail(`schema.response.${code} must be a JSON Schema object`)
+      if (!isObject(value)) return fail(`schema.response.${code} must be a JSON Schema object`)
+      checkSchemaMap(value.headers, `schema.response.${code}.headers`, fail)
     }
   }
   for (const key of ['consumes', 'produces'] as const) {
@@ -126,14 +118,26 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
       fail(`schema.${key} must be a non-empty array of media types`)
     }
   }
+  for (const [key, value] of Object.entries(schema)) {
+    if (nestsDeeperThan(value, MAX_SCHEMA_DEPTH)) {
+      fail(`schema.${key} nests objects more than ${MAX_SCHEMA_DEPTH} levels deep (or contains itself), more than the document can be written with; use $ref for recursive types`)
+    }
+  }
+}
+
+/** Parameters and response headers are read one schema per name: each must be a schema. */
+function checkSchemaMap (map: unknown, where: string, fail: (fault: string) => never): void {
+  if (map === undefined) return
+  if (!isObject(map)) return fail(`${where} must map names to JSON Schema objects`)
+  for (const [name, schema] of Object.entries(map)) {
+    if (!isObject(schema) && typeof schema !== 'boolean') fail(`${where}.${name} must be a JSON Schema`)
+  }
 }
 
 function checkMethod (label: string, method: unknown): HttpMethod {
-  const upper = typeof method === 'string' ? method.toUpperCase() : ''
-  if (!HTTP_METHODS.has(upper)) {
-    throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${[...HTTP_METHODS].join(', ')}`)
-  }
-  return upper as HttpMethod
+  const checked = httpMethod(method)
+  if (checked === undefined) throw new InvalidDefinitionError(label, `method ${JSON.stringify(method)} is not one of ${HTTP_METHODS.join(', ')}`)
+  return checked
 }
 
 function operationFields<S extends OperationSchema> (method: HttpMethod, options: OperationOptions<S>): OperationFields<S> {

@@ -1,17 +1,20 @@
-import type { FastifyBaseLogger, FastifyOpenapiCallbacksApi, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyError, FastifyOpenapiCallbacksApi, FastifyRequest } from 'fastify'
 import { createAddressPolicy } from '../address-policy/address-policy.js'
 import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
-import { DeliveryClosedError } from '../util/errors.js'
+import { DeliveryClosedError, InvalidTargetError } from '../util/errors.js'
+import { isObject } from '../util/json.js'
 import { callHook } from './hooks.js'
 import { newMessageId } from './message.js'
 import type { DeliveryMessage } from './message.js'
 import type { NormalisedDeliveryOptions } from './options.js'
-import { createPayloadValidator } from './payload-validator.js'
+import { prepareParameters, withQuery } from './parameters.js'
+import { bodyMediaType, createPayloadValidator } from './payload-validator.js'
 import { createDeliveryRegistry } from './registry.js'
 import type { DeclaredWebhooks, DeliveryRegistry } from './registry.js'
 import { firstDelay } from './retry-policy.js'
 import { createRunner } from './runner.js'
+import { createSecretSource } from './secrets.js'
 import { createSender } from './sender.js'
 import type { AttemptResult } from './sender.js'
 import { checkTarget, createTargetResolver } from './target.js'
@@ -30,6 +33,31 @@ export type ResponseOf<D> = D extends { schema: { response: infer R } }
 /** A callback goes to the target resolved for it; a webhook to the URL a subscriber registered. */
 export type TargetOf<D> = D extends { kind: 'webhook' } ? string | WebhookTarget : CallbackTarget
 
+type HeaderValue = string | number | boolean
+type QueryValue = HeaderValue | readonly HeaderValue[]
+// a parameter option is required when its schema has a required property, and typed from it with TypeBox 0.34
+type ParameterOption<D, Key extends 'headers' | 'querystring', Option extends string, Other> =
+  D extends { schema: { [K in Key]: infer S } }
+    ? unknown extends StaticOf<S>
+      ? { [K in Option]?: Record<string, Other> }
+      : {} extends StaticOf<S>
+          ? { [K in Option]?: StaticOf<S> & Record<string, Other> }
+          : { [K in Option]: StaticOf<S> & Record<string, Other> }
+    : { [K in Option]?: Record<string, Other> }
+
+/** The options of send(), enqueue() and fanOut(): the declared header and query parameters, other headers, the subscriber. */
+export type SendOptionsOf<D> = ParameterOption<D, 'headers', 'headers', HeaderValue> & ParameterOption<D, 'querystring', 'query', QueryValue> & {
+  /** Who receives it: handed to `secretFor` at each attempt, to sign with that subscriber's secret. */
+  subscriber?: string
+}
+/** No options, unless a declared parameter is required. */
+type OptionsArgument<D> = {} extends SendOptionsOf<D> ? [options?: SendOptionsOf<D>] : [options: SendOptionsOf<D>]
+
+/** A subscriber of fanOut(): its target, with its own options. */
+export type Subscriber<D> = ({} extends SendOptionsOf<D> ? TargetOf<D> : never) | ({ target: TargetOf<D> } & SendOptionsOf<D>)
+/** Each subscriber's message id, or what was wrong with that subscriber alone. */
+export type FanOutResult = { ok: true, id: string } | { ok: false, error: FastifyError }
+
 export type SendResult<Body = unknown> = AttemptResult<Body> & { messageId: string }
 
 declare module 'fastify' {
@@ -45,10 +73,15 @@ declare module 'fastify' {
      * `{ ok: false, missing }` names the expression that had no value: there is nothing to send.
      */
     target<D extends CallbackDefinition>(definition: D, request: FastifyRequest, response?: ResponseContext): TargetResult
-    /** Validates, signs and sends one attempt now. Throws (nothing sent) on a bad payload or target. */
-    send<D extends OperationDefinition>(definition: D, target: TargetOf<D>, payload: NoInfer<PayloadOf<D>>): Promise<SendResult<ResponseOf<D>>>
-    /** Validates now, then delivers at least once while the process lives, by the schedule. */
-    enqueue<D extends OperationDefinition>(definition: D, target: TargetOf<D>, payload: NoInfer<PayloadOf<D>>): Promise<{ id: string }>
+    /** Validates, signs and sends one attempt now. Throws (nothing sent) on a bad payload, target or parameter. */
+    send<D extends OperationDefinition>(definition: D, target: TargetOf<D>, payload: NoInfer<PayloadOf<D>>, ...options: OptionsArgument<D>): Promise<SendResult<ResponseOf<D>>>
+    /** Validates now, then hands the message to the engine, which delivers it at least once by the schedule. */
+    enqueue<D extends OperationDefinition>(definition: D, target: TargetOf<D>, payload: NoInfer<PayloadOf<D>>, ...options: OptionsArgument<D>): Promise<{ id: string }>
+    /**
+     * One event to many subscribers: the payload is validated once, then each subscriber gets its own message (its id,
+     * its secret, its outcome). A subscriber whose target or parameters are wrong fails alone, in its result.
+     */
+    fanOut<D extends OperationDefinition>(definition: D, subscribers: ReadonlyArray<Subscriber<D>>, payload: NoInfer<PayloadOf<D>>): Promise<FanOutResult[]>
   }
 }
 
@@ -81,31 +114,71 @@ export function createCallbacks (
   const registry = createDeliveryRegistry(declaredWebhooks)
   const resolveTarget = createTargetResolver(policy, registry)
   const validator = createPayloadValidator(sharedSchemas)
-  const sender = createSender({ agent, secrets: options.secrets, validator, log, onAttempt: options.onAttempt })
+  const secrets = createSecretSource(options.secrets, options.secretFor, options.headersTimeout)
+  const sender = createSender({ agent, secrets, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
   const { engine } = options
   let closed = false
-  const runner = createRunner({ ...options, registry, sender, policy: options, log, closing: () => closed })
+  const runner = createRunner({ ...options, registry, sender, policy: options, log })
   let opening: Promise<void> | undefined
   const open = (): Promise<void> => (opening ??= engine.open(runner))
 
-  function prepare (definition: OperationDefinition, target: unknown, payload: unknown) {
+  function assertOpen (definition: OperationDefinition): void {
     if (closed) throw new DeliveryClosedError(describeDefinition(definition))
-    return { target: checkTarget(definition, target, policy, registry), body: validator.serialise(definition, payload) }
+  }
+
+  /**
+   * A message for one receiver: its target and parameters checked (first, as the receiver is the likelier fault),
+   * then its body, and every header it goes out with but the signature's.
+   */
+  function messageFor (definition: OperationDefinition, target: unknown, sendOptions: unknown, body: () => string | undefined): DeliveryMessage {
+    const checked = checkTarget(definition, target, policy, registry)
+    const parameters = prepareParameters(definition, sendOptions, validator.parameterChecks(definition))
+    const serialised = body()
+    const headers: Record<string, string> = { 'user-agent': options.userAgent, ...options.headers, ...parameters.headers }
+    if (serialised !== undefined) headers['content-type'] = bodyMediaType(definition)
+    const message: DeliveryMessage = {
+      id: newMessageId(),
+      key: checked.key,
+      target: parameters.query === '' ? checked : { ...checked, url: withQuery(checked.url, parameters.query) },
+      body: serialised,
+      headers,
+      attempt: 1,
+      enqueuedAt: Date.now()
+    }
+    if (parameters.subscriber !== undefined) message.subscriber = parameters.subscriber
+    return message
+  }
+
+  async function add (message: DeliveryMessage): Promise<{ id: string }> {
+    await open()
+    await engine.add(message, firstDelay(options, Math.random))
+    return { id: message.id }
   }
 
   const api: CallbacksApi = {
     target: (definition, request, response) => resolveTarget(definition, request, response),
-    async send (definition, target, payload) {
-      const message = { messageId: newMessageId(), attempt: 1, definition, ...prepare(definition, target, payload) }
-      const result = await sender.attempt(message)
-      return { ...result, messageId: message.messageId } as SendResult<never>
+    async send (definition, target, payload, ...[sendOptions]) {
+      assertOpen(definition)
+      const message = messageFor(definition, target, sendOptions, () => validator.serialise(definition, payload))
+      const result = await sender.attempt({ ...message, messageId: message.id, definition })
+      return { ...result, messageId: message.id } as SendResult<never>
     },
-    async enqueue (definition, target, payload) {
-      const { target: checked, body } = prepare(definition, target, payload)
-      const message: DeliveryMessage = { id: newMessageId(), key: checked.key, target: checked, body, headers: {}, attempt: 1, enqueuedAt: Date.now() }
-      await open()
-      await engine.add(message, firstDelay(options, Math.random))
-      return { id: message.id }
+    async enqueue (definition, target, payload, ...[sendOptions]) {
+      assertOpen(definition)
+      return await add(messageFor(definition, target, sendOptions, () => validator.serialise(definition, payload)))
+    },
+    async fanOut (definition, subscribers, payload) {
+      assertOpen(definition)
+      const body = validator.serialise(definition, payload)
+      if (!Array.isArray(subscribers)) throw new InvalidTargetError(describeDefinition(definition), 'fanOut() takes an array of subscribers: targets, or { target, headers?, query?, subscriber? }')
+      return await Promise.all(subscribers.map(async (subscriber: unknown): Promise<FanOutResult> => {
+        try {
+          const { target, ...sendOptions } = isObject(subscriber) && Object.hasOwn(subscriber, 'target') ? subscriber : { target: subscriber }
+          return { ok: true, ...await add(messageFor(definition, target, sendOptions, () => body)) }
+        } catch (error) {
+          return { ok: false, error: error as FastifyError }
+        }
+      }))
     }
   }
 

@@ -15,6 +15,8 @@ export interface DeliveryMessage {
   body: string | undefined
   /** Headers sent on every attempt, besides webhook-id, webhook-timestamp and webhook-signature. */
   headers: Record<string, string>
+  /** Who receives it, for the `secretFor` option: the reference a queue keeps, never the secret. */
+  subscriber?: string
   /** The attempt to run next: 1 for the first. */
   attempt: number
   /** Epoch milliseconds. */

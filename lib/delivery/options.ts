@@ -1,17 +1,27 @@
 import type { LookupFunction } from 'node:net'
 import { inspect } from 'node:util'
+import { DEFAULT_ATTEMPT_TIMEOUT } from './sender.js'
 import type { AttemptEvent } from './sender.js'
 import type { DeliveryEngine, PendingMessage } from './engines/engine.js'
 import { createMemoryEngine } from './engines/memory-engine.js'
 import type { Hook } from './hooks.js'
 import type { OutcomeEvent } from './runner.js'
 import { InvalidDeliveryOptionsError } from '../util/errors.js'
+import { VERSION } from '../util/version.js'
+import { checkHeaders } from './parameters.js'
+import type { SecretResolver } from './secrets.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
 
 /** The plugin's `delivery` option. Durations are in milliseconds. */
 export interface DeliveryOptions {
   /** `whsec_` secret(s) to sign with (Standard Webhooks v1); several while rotating keys. Default: unsigned. */
   secret?: string | readonly string[]
+  /** A subscriber's own secret(s), asked at each attempt (so a queue holds only the subscriber's id); undefined: `secret`. */
+  secretFor?: SecretResolver
+  /** Headers sent with every callback and webhook. */
+  headers?: Record<string, string | number | boolean>
+  /** Default `fastify-openapi-callbacks/<version>`. */
+  userAgent?: string
   /** Accept plain http URLs. Default false. */
   allowHttp?: boolean
   /** Trusted hosts, IPs and CIDRs, reachable even when private. Default none. */
@@ -30,6 +40,8 @@ export interface DeliveryOptions {
   headersTimeout?: number
   /** Time between two chunks of the answer's body. Default 15 s. */
   bodyTimeout?: number
+  /** The total deadline of one attempt, from connecting to the end of the answer's body; the timeouts above are idle timeouts. Default 30 s. */
+  attemptTimeout?: number
   /** The longest answer read, in bytes. Default 64 KiB. */
   maxResponseSize?: number
   /** Queued attempts in flight at most. Default 10. */
@@ -52,6 +64,9 @@ export interface DeliveryOptions {
 
 export interface NormalisedDeliveryOptions {
   secrets: Buffer[]
+  secretFor: SecretResolver | undefined
+  headers: Record<string, string>
+  userAgent: string
   allowHttp: boolean
   allow: string[]
   lookup: LookupFunction | undefined
@@ -61,6 +76,7 @@ export interface NormalisedDeliveryOptions {
   connectTimeout: number
   headersTimeout: number
   bodyTimeout: number
+  attemptTimeout: number
   maxResponseSize: number
   concurrency: number
   closeGrace: number
@@ -84,14 +100,15 @@ const NUMBERS = {
   connectTimeout: { fallback: 10 * SECOND, min: 1, max: Infinity, integer: true },
   headersTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
   bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
+  attemptTimeout: { fallback: DEFAULT_ATTEMPT_TIMEOUT, min: 1, max: 2 ** 31 - 1, integer: true },
   maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
   concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
   closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
   unknownKeyGrace: { fallback: 10 * MINUTE, min: 0, max: Infinity, integer: false }
 } as const
-const HOOKS = ['lookup', 'onAttempt', 'onOutcome', 'onPending'] as const
+const HOOKS = ['lookup', 'secretFor', 'onAttempt', 'onOutcome', 'onPending'] as const
 const ENGINE_METHODS = ['open', 'add', 'work', 'close', 'pending'] as const
-const KEYS = new Set(['secret', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', ...HOOKS, ...Object.keys(NUMBERS)])
+const KEYS = new Set(['secret', 'headers', 'userAgent', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', ...HOOKS, ...Object.keys(NUMBERS)])
 
 function fail (fault: string): never {
   throw new InvalidDeliveryOptionsError(fault)
@@ -113,7 +130,9 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
   for (const key of HOOKS) {
     if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
   }
-  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true } = options
+  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true, userAgent = `fastify-openapi-callbacks/${VERSION}` } = options
+  if (typeof userAgent !== 'string' || !/^[\t\x20-\x7e\x80-\xff]+$/.test(userAgent)) fail('userAgent must be a non-empty header value on one line')
+  const { headers } = checkHeaders(options.headers, 'the `delivery.headers` option', fail)
   if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
   if (typeof deliver !== 'boolean') fail('deliver must be a boolean')
   if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')
@@ -125,6 +144,9 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
   }
   return {
     secrets: [secret].flat().map(parseSecret),
+    secretFor: options.secretFor,
+    headers,
+    userAgent,
     allowHttp,
     allow: [...allow],
     lookup: options.lookup,

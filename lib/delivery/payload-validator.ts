@@ -18,16 +18,26 @@ export interface PayloadValidator {
   serialise (definition: OperationDefinition, payload: unknown): string | undefined
   /** The check of a JSON answer with this status (exact code, then `2XX`, then `default`), if one is declared. */
   responseCheck (definition: OperationDefinition, statusCode: number): ResponseCheck | undefined
+  /** The checks of the declared header and query parameters, as given to send(). */
+  parameterChecks (definition: OperationDefinition): { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
 }
 
 interface Compiled {
   body: ValidateFunction | undefined
+  parameters: { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
   responses: Map<string, ResponseCheck | undefined>
 }
 
 /** application/json, or a +json type such as application/problem+json, with or without parameters. */
 export function isJsonMediaType (type: string): boolean {
   return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)
+}
+
+/** The media type a body is sent as: its first declared JSON type (`application/cloudevents+json`, say), else application/json. */
+export function bodyMediaType (definition: OperationDefinition): string {
+  const { body, consumes } = definition.schema
+  const declared = isObject(body) && isObject(body.content) ? Object.keys(body.content) : consumes ?? []
+  return declared.find(isJsonMediaType) ?? 'application/json'
 }
 
 /** The JSON schema of a body or response given as a schema or as `{ content: { type: { schema } } }`; null when JSON is not among its media types. */
@@ -49,28 +59,33 @@ function describeErrors (errors: ErrorObject[]): string[] {
  * The payload is never changed: no coercion, no defaults, no removal.
  */
 export function createPayloadValidator (sharedSchemas: () => unknown[]): PayloadValidator {
-  let ajv: Ajv | undefined
+  // the app's payloads get every fault; receivers' answers come from strangers, so their check stops at the first
+  let payloads: Ajv | undefined
+  let answers: Ajv | undefined
   const compiled = new WeakMap<OperationDefinition, Compiled>()
+
+  function createAjv (allErrors: boolean): Ajv {
+    // strictSchema off: route schemas carry annotations Ajv does not know (example, x-…), as Fastify allows
+    const ajv = new Ajv({ allErrors, strictSchema: false })
+    addFormats(ajv)
+    // the same id in several contexts: the first one read wins
+    const ids = new Set<string>()
+    for (const schema of sharedSchemas()) {
+      const id = (schema as Json).$id as string
+      if (!ids.has(id)) ajv.addSchema(schema as Json, id)
+      ids.add(id)
+    }
+    return ajv
+  }
 
   function compile (definition: OperationDefinition): Compiled {
     const known = compiled.get(definition)
     if (known !== undefined) return known
-    if (ajv === undefined) {
-      // strictSchema off: route schemas carry annotations Ajv does not know (example, x-…), as Fastify allows
-      ajv = new Ajv({ allErrors: true, strictSchema: false })
-      addFormats(ajv)
-      // the same id in several contexts: the first one read wins
-      const ids = new Set<string>()
-      for (const schema of sharedSchemas()) {
-        const id = (schema as Json).$id as string
-        if (!ids.has(id)) ajv.addSchema(schema as Json, id)
-        ids.add(id)
-      }
-    }
+    payloads ??= createAjv(true)
     const label = describeDefinition(definition)
-    const build = (schema: unknown, where: string): ValidateFunction => {
+    const build = (ajv: Ajv, schema: unknown, where: string): ValidateFunction => {
       try {
-        return ajv!.compile(schema as Json)
+        return ajv.compile(schema as Json)
       } catch (error) {
         throw new InvalidDefinitionError(label, `its ${where} schema cannot be compiled to validate what is sent and received (${(error as Error).message})`)
       }
@@ -80,7 +95,7 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
     if (body !== undefined) {
       const schema = jsonSchema(body as Json, consumes)
       if (schema === null) throw new InvalidDefinitionError(label, 'its body has no JSON media type, and fastify-openapi-callbacks sends JSON bodies only')
-      bodyCheck = build(schema, 'body')
+      bodyCheck = build(payloads, schema, 'body')
     }
     // a declared response that cannot be checked (no body, or not JSON) is still the one that applies to its status
     const responses = new Map<string, ResponseCheck | undefined>()
@@ -90,10 +105,17 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
         responses.set(code.toUpperCase(), undefined)
         continue
       }
-      const validate = build(schema, `response ${code}`)
+      answers ??= createAjv(false)
+      const validate = build(answers, schema, `response ${code}`)
       responses.set(code.toUpperCase(), value => validate(value) ? undefined : describeErrors(validate.errors!))
     }
-    const result = { body: bodyCheck, responses }
+    const parameterCheck = (schema: unknown, where: string): ResponseCheck | undefined => {
+      if (schema === undefined) return undefined
+      const validate = build(payloads!, schema, where)
+      return value => validate(value) ? undefined : describeErrors(validate.errors!)
+    }
+    const parameters = { headers: parameterCheck(definition.schema.headers, 'headers'), query: parameterCheck(definition.schema.querystring, 'querystring') }
+    const result = { body: bodyCheck, responses, parameters }
     compiled.set(definition, result)
     return result
   }
@@ -116,6 +138,7 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
       }
       return text
     },
+    parameterChecks: definition => compile(definition).parameters,
     responseCheck (definition, statusCode) {
       const { responses } = compile(definition)
       const code = String(statusCode)

@@ -1,5 +1,5 @@
 import type { CallbackDefinition, OperationDefinition, WebhookDefinition } from '../definition/definition.js'
-import type { CallbackUrlTemplate } from '../expression/runtime-expression.js'
+import type { CallbackUrlTemplate } from '../expression/template.js'
 
 /** A callback of one route, as the document side processed it: `key` is its operationId, unique in the app. */
 export interface SendableCallback {

@@ -30,8 +30,6 @@ export interface RunnerOptions {
   unknownKeyGrace: number
   log: FastifyBaseLogger
   onOutcome: Hook<OutcomeEvent> | undefined
-  /** True once the plugin is closing: an attempt cut short then was not the receiver's fault. */
-  closing: () => boolean
   now?: () => number
   random?: () => number
 }
@@ -41,7 +39,7 @@ const UNKNOWN_KEY_RETRY = 30_000
 
 /** The plugin's side of every engine: finds the definition by key, sends, applies the retry policy, reports. */
 export function createRunner (options: RunnerOptions): EngineContext {
-  const { registry, sender, policy, concurrency, unknownKeyGrace, log, onOutcome, closing, now = Date.now, random = Math.random } = options
+  const { registry, sender, policy, concurrency, unknownKeyGrace, log, onOutcome, now = Date.now, random = Math.random } = options
 
   function unknown (message: DeliveryMessage): AttemptStep {
     const since = message.unknownSince ?? now()
@@ -61,9 +59,9 @@ export function createRunner (options: RunnerOptions): EngineContext {
       const registered = registry.byKey(message.key)
       if (registered === undefined) return unknown(message)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
-      const result = await sender.attempt({ messageId: message.id, attempt: message.attempt, definition: registered.definition, target: message.target, body: message.body })
+      const result = await sender.attempt({ ...message, messageId: message.id, definition: registered.definition })
       // cut short by close after the grace period: not an attempt, the receiver never answered
-      if (closing() && result.outcome === 'retryable' && result.statusCode === undefined) {
+      if (result.outcome === 'retryable' && (result.error.cause as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED') {
         return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
       }
       const decision = decide(message.attempt, result, policy, random)

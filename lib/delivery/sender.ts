@@ -1,17 +1,28 @@
-import { setMaxListeners } from 'node:events'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import { request } from 'undici'
 import type { Agent, Dispatcher } from 'undici'
 import type { OperationDefinition } from '../definition/definition.js'
-import { ContractViolationError, ReceiverGoneError, ReceiverStatusError, ReceiverUnreachableError } from '../util/errors.js'
+import {
+  AttemptAbortedError,
+  AttemptTimeoutError,
+  ContractViolationError,
+  ReceiverGoneError,
+  ReceiverStatusError,
+  ReceiverUnreachableError
+} from '../util/errors.js'
+import { AttemptSignal } from './attempt-signal.js'
 import { isJsonMediaType } from './payload-validator.js'
 import type { PayloadValidator } from './payload-validator.js'
 import { signWebhook } from '../standard-webhooks/signing.js'
 import { callHook } from './hooks.js'
 import type { Hook } from './hooks.js'
+import type { SecretSource } from './secrets.js'
 import type { Target } from './target.js'
 
-/** One attempt's result. `retryable`: 429, 5xx or no answer; `failed`: 3xx, another 4xx, or a refused address. */
+/**
+ * One attempt's result. `retryable`: 429, 5xx, no answer, a resolver without a usable answer, or the attempt's deadline
+ * passed; `failed`: 3xx, another 4xx, or a refused address.
+ */
 export type AttemptResult<Body = unknown> = Delivered<Body> | NotDelivered
 
 export interface Delivered<Body = unknown> {
@@ -39,6 +50,10 @@ export interface Attempt {
   target: Target
   /** The serialised, validated payload. */
   body: string | undefined
+  /** Every header to send but the signature's: user-agent, content-type, the parameters and the app's own. */
+  headers: Record<string, string>
+  /** Who receives it, to find its secret. */
+  subscriber?: string | undefined
 }
 
 export interface AttemptEvent {
@@ -52,19 +67,23 @@ export interface AttemptEvent {
 export interface Sender {
   /** Sends one attempt; never rejects: every failure is a classified result. */
   attempt (attempt: Attempt): Promise<AttemptResult>
-  /** Lets the attempts in flight finish within `graceMs`, then aborts the others; resolves once all have settled. */
+  /** Lets the attempts in flight finish within `graceMs`, then ends the others as retryable; resolves once all have. */
   drain (graceMs: number): Promise<void>
 }
 
 export interface SenderOptions {
   /** The address policy's Agent: it refuses forbidden addresses and bounds every phase. */
   agent: Agent
-  /** Signing keys; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
-  secrets: readonly Buffer[]
+  /** The keys to sign each attempt with; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
+  secrets: SecretSource
+  /** The total deadline of an attempt, in milliseconds, from its start to its body read. Default 30 s. */
+  attemptTimeout?: number
   validator: PayloadValidator
   log: FastifyBaseLogger
   onAttempt: Hook<AttemptEvent> | undefined
 }
+
+export const DEFAULT_ATTEMPT_TIMEOUT = 30_000
 
 const POLICY_REFUSALS = new Set(['FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', 'FST_OPENAPI_CALLBACKS_INVALID_URL'])
 
@@ -78,29 +97,31 @@ export function parseRetryAfter (header: string | string[] | undefined): number 
 }
 
 export function createSender (options: SenderOptions): Sender {
-  const { agent, secrets, validator, log, onAttempt } = options
-  const inFlight = new Set<Promise<AttemptResult>>()
-  // one signal for every attempt: close aborts whatever is still in flight after the grace period
-  const closing = new AbortController()
-  // as many listeners as attempts in flight, each removed when its attempt ends
-  setMaxListeners(0, closing.signal)
+  const { agent, secrets, attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT, validator, log, onAttempt } = options
+  const inFlight = new Map<Promise<AttemptResult>, AttemptSignal>()
 
-  async function run ({ messageId, definition, target, body }: Attempt, host: string): Promise<AttemptResult> {
+  async function run ({ messageId, definition, target, body, headers: sent, subscriber }: Attempt, host: string, signal: AttemptSignal): Promise<AttemptResult> {
+    let keys: readonly Buffer[]
+    try {
+      keys = await secrets.keys({ subscriber, target })
+    } catch (error) {
+      // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it
+      return { outcome: 'retryable', statusCode: undefined, error: error as FastifyError }
+    }
     const timestamp = Math.floor(Date.now() / 1000)
     const headers: Record<string, string> = {
-      'user-agent': 'fastify-openapi-callbacks',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(secrets.length === 0
+      ...sent,
+      ...(keys.length === 0
         ? { 'webhook-id': messageId, 'webhook-timestamp': String(timestamp) }
-        : signWebhook(secrets, messageId, timestamp, body ?? ''))
+        : signWebhook(keys, messageId, timestamp, body ?? ''))
     }
     let response: Dispatcher.ResponseData
     try {
       // undici's request() follows no redirect; the Agent refuses forbidden addresses and bounds every phase
-      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal: closing.signal })
+      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal })
     } catch (error) {
       if (POLICY_REFUSALS.has((error as FastifyError).code)) return { outcome: 'failed', statusCode: undefined, error: error as FastifyError }
-      return { outcome: 'retryable', statusCode: undefined, error: new ReceiverUnreachableError(host, String(error), { cause: error }) }
+      return unreachable(host, error)
     }
     const { statusCode, headers: answer } = response
     if (statusCode >= 200 && statusCode < 300) {
@@ -158,23 +179,32 @@ export function createSender (options: SenderOptions): Sender {
     attempt (attempt) {
       // logged by host only: the full URL may carry a token
       const host = new URL(attempt.target.url).host
-      const promise = run(attempt, host).then(result => {
+      const signal = new AttemptSignal()
+      // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
+      const deadline = setTimeout(() => signal.abort(new AttemptTimeoutError(attemptTimeout)), attemptTimeout).unref()
+      const promise = Promise.race([run(attempt, host, signal), signal.whenAborted.then(reason => unreachable(host, reason))]).then(result => {
+        clearTimeout(deadline)
         inFlight.delete(promise)
         report(attempt, host, result)
         return result
       })
-      inFlight.add(promise)
+      inFlight.set(promise, signal)
       return promise
     },
     async drain (graceMs) {
-      const settled = Promise.all(inFlight)
+      const settled = Promise.all(inFlight.keys())
       let timer: NodeJS.Timeout | undefined
       await Promise.race([settled, new Promise(resolve => { timer = setTimeout(resolve, graceMs).unref() })])
       clearTimeout(timer)
-      closing.abort()
+      for (const signal of inFlight.values()) signal.abort(new AttemptAbortedError(graceMs))
       await settled
     }
   }
+}
+
+/** No complete answer: retryable, and the cause says why (undici's error, the resolver's, the deadline or the close). */
+function unreachable (host: string, error: unknown): NotDelivered {
+  return { outcome: 'retryable', statusCode: undefined, error: new ReceiverUnreachableError(host, String(error), { cause: error }) }
 }
 
 function violation (host: string, statusCode: number, fault: string): NotDelivered {

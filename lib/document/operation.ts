@@ -1,5 +1,6 @@
 import type { OperationDefinition } from '../definition/definition.js'
 import { isObject } from '../util/json.js'
+import { escapeNames, restoreNames } from './escaped-names.js'
 import type { Json } from '../util/json.js'
 
 /**
@@ -15,13 +16,16 @@ export const CARRIER = 'x-fastify-openapi-callbacks'
 type SchemaSlot = number
 
 interface ParameterSkeleton { name: string, in: 'query' | 'header' | 'path', required: boolean, description?: string, schema: SchemaSlot }
-interface ResponseSkeleton { description: string, headers?: Record<string, { description?: string, schema: SchemaSlot }>, content?: Record<string, SchemaSlot> }
+// Names from the app (media types, header names, status codes) are kept as entries, never as keys of a plain
+// object, and become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
+type Content = Array<[type: string, slot: SchemaSlot]>
+interface ResponseSkeleton { description: string, headers?: Array<[name: string, { description?: string, schema: SchemaSlot }]>, content?: Content }
 
 /** Where an operation's schemas go; the same for every route that uses the definition. */
 interface OperationShape {
   parameters: ParameterSkeleton[]
-  requestBody?: { description?: string, content: Record<string, SchemaSlot> }
-  responses: Record<string, ResponseSkeleton>
+  requestBody?: { description?: string, content: Content }
+  responses: Array<[code: string, ResponseSkeleton]>
 }
 
 export interface OperationSkeleton {
@@ -56,17 +60,12 @@ function addParameters (shape: OperationShape, schemas: unknown[], container: Js
 }
 
 /** Media types of a body or response: the `content` form, or one schema under each declared type. */
-function addContent (schemas: unknown[], schema: Json, types: readonly string[] | undefined): Record<string, SchemaSlot> {
-  const content: Record<string, SchemaSlot> = {}
+function addContent (schemas: unknown[], schema: Json, types: readonly string[] | undefined): Content {
   if (isObject(schema.content)) {
-    for (const [type, media] of Object.entries(schema.content)) {
-      content[type] = schemas.push((media as Json).schema ?? {}) - 1
-    }
-    return content
+    return Object.entries(schema.content).map(([type, media]) => [type, schemas.push((media as Json).schema ?? {}) - 1])
   }
   const slot = schemas.push(schema) - 1
-  for (const type of types ?? ['application/json']) content[type] = slot
-  return content
+  return (types ?? ['application/json']).map(type => [type, slot])
 }
 
 function defaultDescription (code: string): string {
@@ -102,7 +101,7 @@ export function describeOperation (
 function describeShape (definition: OperationDefinition, resolveContainer: (schema: Json) => Json): { shape: OperationShape, schemas: unknown[] } {
   const schemas: unknown[] = []
   const { schema } = definition
-  const shape: OperationShape = { parameters: [], responses: {} }
+  const shape: OperationShape = { parameters: [], responses: [] }
   let cacheable = true
   for (const [key, location] of PARAMETER_LOCATIONS) {
     const container = schema[key] as Json | undefined
@@ -123,21 +122,25 @@ function describeShape (definition: OperationDefinition, resolveContainer: (sche
     const { headers, ...response } = value as Json
     const described: ResponseSkeleton = { description: typeof response.description === 'string' ? response.description : defaultDescription(code) }
     if (isObject(headers)) {
-      described.headers = {}
-      for (const [name, header] of Object.entries(headers)) {
+      described.headers = Object.entries(headers).map(([name, header]) => {
         const { description, ...headerSchema } = header as Json
-        described.headers[name] = { ...(typeof description === 'string' ? { description } : {}), schema: schemas.push(headerSchema) - 1 }
-      }
+        return [name, { ...(typeof description === 'string' ? { description } : {}), schema: schemas.push(headerSchema) - 1 }]
+      })
     }
     if (response.type !== 'null') described.content = addContent(schemas, response, schema.produces)
-    shape.responses[code] = described
+    shape.responses.push([code, described])
   }
   if (cacheable) shapes.set(definition, { shape, schemas })
   return { shape, schemas }
 }
 
 export function toNative (id: string, schemas: unknown[]): NativeOperation {
-  return { responses: { [CARRIER]: id, allOf: schemas } }
+  return { responses: { [CARRIER]: id, allOf: escapeNames(schemas) } }
+}
+
+/** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
+export function convertedSchemas (carrier: Json): unknown[] {
+  return restoreNames(carrier.allOf as unknown[])
 }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
@@ -162,30 +165,36 @@ function toMedia (schema: Json, openapi30: boolean): Json {
     delete schema.examples
   }
   // 3.1 keeps nested `examples` arrays, valid in JSON Schema 2020-12
-  if (openapi30) nestedExamples(schema, false)
+  if (openapi30) nestedExamples(schema)
   return media
 }
 
-function nestedExamples (schema: unknown, convertSelf: boolean): void {
-  if (!isObject(schema)) return
-  if (convertSelf && Array.isArray(schema.examples)) {
-    schema.example = schema.examples[0]
-    delete schema.examples
-  }
-  if (isObject(schema.properties)) {
-    for (const name in schema.properties) nestedExamples(schema.properties[name], true)
-  }
-  nestedExamples(schema.additionalProperties, true)
-  nestedExamples(schema.items, true)
-  for (const combinator of COMBINATORS) {
-    const members = schema[combinator]
-    if (Array.isArray(members)) for (const member of members) nestedExamples(member, true)
+/** Nested `examples` become `example`: a work list, not recursion, as the app's schemas may be thousands deep. */
+function nestedExamples (root: Json): void {
+  const pending = subschemas(root)
+  while (pending.length > 0) {
+    const schema = pending.pop()
+    if (!isObject(schema)) continue
+    if (Array.isArray(schema.examples)) {
+      schema.example = schema.examples[0]
+      delete schema.examples
+    }
+    for (const subschema of subschemas(schema)) pending.push(subschema)
   }
 }
 
+function subschemas (schema: Json): unknown[] {
+  return [
+    ...(isObject(schema.properties) ? Object.values(schema.properties) : []),
+    schema.additionalProperties,
+    schema.items,
+    ...COMBINATORS.flatMap(combinator => Array.isArray(schema[combinator]) ? schema[combinator] as unknown[] : [])
+  ]
+}
+
 /** Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted. */
-export function assembleOperation ({ fields, shape }: OperationSkeleton, native: NativeOperation, openapi30: boolean): Json {
-  const converted = native.responses.allOf as Json[]
+export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean): Json {
+  const converted = schemas as Json[]
   // one media object per slot: a body declared for several media types shares it, as route bodies do
   const medias = new Map<SchemaSlot, Json>()
   const media = (slot: SchemaSlot): Json => {
@@ -193,6 +202,7 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, native:
     if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, openapi30))
     return found
   }
+  const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot]) => [type, media(slot)]))
   const operation: Json = { ...fields }
   if (shape.parameters.length > 0) {
     operation.parameters = shape.parameters.map(({ schema, ...parameter }) => {
@@ -202,22 +212,13 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, native:
   }
   if (shape.requestBody !== undefined) {
     const { content, ...body } = shape.requestBody
-    operation.requestBody = { ...body, required: true, content: mapValues(content, media) }
+    operation.requestBody = { ...body, required: true, content: contentOf(content) }
   }
-  const responses: Json = {}
-  for (const code in shape.responses) {
-    const { headers, content, description } = shape.responses[code]!
+  operation.responses = Object.fromEntries(shape.responses.map(([code, { headers, content, description }]) => {
     const response: Json = { description }
-    if (headers !== undefined) response.headers = mapValues(headers, ({ schema, ...header }) => ({ ...header, schema: converted[schema] }))
-    if (content !== undefined) response.content = mapValues(content, media)
-    responses[code] = response
-  }
-  operation.responses = responses
+    if (headers !== undefined) response.headers = Object.fromEntries(headers.map(([name, { schema, ...header }]) => [name, { ...header, schema: converted[schema] }]))
+    if (content !== undefined) response.content = contentOf(content)
+    return [code, response]
+  }))
   return operation
-}
-
-function mapValues<T, U> (record: Record<string, T>, map: (value: T) => U): Record<string, U> {
-  const mapped: Record<string, U> = {}
-  for (const key in record) mapped[key] = map(record[key]!)
-  return mapped
 }

@@ -1,10 +1,14 @@
 import { isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
+import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { CARRIER, describeOperation, titleCase, toNative } from './operation.js'
-import type { NativeOperation, OperationSkeleton } from './operation.js'
-import { compileCallbackKey } from '../expression/runtime-expression.js'
-import type { CallbackUrlTemplate } from '../expression/runtime-expression.js'
+import { assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
+import { describeRawOperation } from './raw-operation.js'
+import type { NativeOperation } from './operation.js'
+import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
+import type { CallbackRegistry, CarriedOperation } from './registry.js'
+import { compileCallbackKey } from '../expression/template.js'
+import type { CallbackUrlTemplate } from '../expression/template.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -16,38 +20,11 @@ export interface RouteView {
 
 /** A callback of one route, ready to be documented and sent. */
 export interface RouteCallback {
-  /** Its operationId: unique in the app, the same in every process that registers it. */
+  /** The callback operation's operationId: unique in the document, and the same in every process that runs the same app code. */
   key: string
   definition: CallbackDefinition
   name: string
   template: CallbackUrlTemplate
-}
-
-/** What the document needs to put an operation back together, by carrier id. */
-export type CarriedOperation =
-  | { kind: 'definition', skeleton: OperationSkeleton }
-  | { kind: 'raw', fields: Json, defaultResponses: boolean }
-
-/** State shared by every route of one plugin instance. */
-export interface CallbackRegistry {
-  operationIds: Map<string, string>
-  carried: Map<string, CarriedOperation>
-}
-
-const RAW_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
-
-/** An operationId-safe form of a name or path. */
-export function identifier (text: string): string {
-  return text.replace(/[\W_]+/g, '_').replace(/^_+|_+$/g, '')
-}
-
-/** Claims an operationId for the whole document; a second claim is a startup error naming both. */
-export function claimOperationId (registry: CallbackRegistry, operationId: string, owner: string): void {
-  const previous = registry.operationIds.get(operationId)
-  if (previous !== undefined) {
-    throw new DuplicateDefinitionError(owner, `operationId "${operationId}" is already used by ${previous}; operationIds must be unique in the document`)
-  }
-  registry.operationIds.set(operationId, owner)
 }
 
 type Entry = { name: string, definition: CallbackDefinition }
@@ -81,6 +58,7 @@ function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | un
     const list = Array.isArray(value) ? value : [value]
     return list.map((item, index) => {
       const where = `schema.callbacks.${name}${Array.isArray(value) ? `[${index}]` : ''}`
+      if (name.trim() === '') fail(`schema.callbacks has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)
@@ -91,8 +69,12 @@ function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | un
 }
 
 export interface ProcessedCallbacks {
-  /** The map handed to @fastify/swagger in place of the route's `schema.callbacks`. */
-  native: Record<string, Record<string, Record<string, NativeOperation | Json>>>
+  /**
+   * The map handed to @fastify/swagger in place of the route's `schema.callbacks`. @fastify/swagger builds plain
+   * objects keyed by callback names and expression keys, where a name such as `__proto__` would set a prototype:
+   * so each operation stands under its carrier id instead, and the document gets the real names back.
+   */
+  native: Record<string, Record<string, Record<string, NativeOperation>>>
   callbacks: RouteCallback[]
 }
 
@@ -116,40 +98,40 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     response: route.schema.response as Record<string, unknown> | undefined,
     resolveRef
   }
-  if (entries === undefined) return { native: processRawMap(route.schema.callbacks as Json, parent, registry), callbacks: [] }
+  const native: ProcessedCallbacks['native'] = {}
+  const places = new Set<string>()
+  const carry = (place: Omit<CarriedOperation, 'assemble'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+    // JSON, since a name or key may hold any separator
+    const slot = JSON.stringify([place.name, place.key, place.method])
+    if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
+    places.add(slot)
+    const id = carryOperation(registry, { ...place, assemble })
+    native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
+  }
+  if (entries === undefined) {
+    processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+    return { native, callbacks: [] }
+  }
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
     return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
   })
-  const seen = new Set<string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
-  const native: ProcessedCallbacks['native'] = {}
-  const callbacks: RouteCallback[] = []
-  for (const [index, { name, definition, label, template }] of compiled.entries()) {
-    const slot = `${definition.method} ${template.key}`
-    if (seen.has(`${name}\n${slot}`)) {
-      throw new DuplicateDefinitionError(label, `${slot} is declared twice under this name`)
-    }
-    seen.add(`${name}\n${slot}`)
+  const callbacks = compiled.map(({ name, definition, label, template }, index): RouteCallback => {
     const baseId = baseIds[index]!
-    const operationId = definition.operationId === undefined
-      ? (baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`)
-      : definition.operationId
-    claimOperationId(registry, operationId, label)
-    callbacks.push({ key: operationId, name, definition, template })
+    const generatedId = baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`
+    // claimed before it is described, so that the operation carries the id it was given
+    const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
     const { skeleton, schemas } = describeOperation(
       definition,
       { summary: definition.summary ?? titleCase(name), operationId },
       container => resolveContainer(container, resolveRef, label)
     )
-    const id = `callback-${registry.carried.size}`
-    registry.carried.set(id, { kind: 'definition', skeleton })
-    native[name] ??= {}
-    native[name][template.key] ??= {}
-    native[name][template.key]![definition.method.toLowerCase()] = toNative(id, schemas)
-  }
+    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
+    return { key: operationId, definition, name, template }
+  })
   return { native, callbacks }
 }
 
@@ -162,34 +144,47 @@ function resolveContainer (container: Json, resolveRef: (ref: string) => unknown
 }
 
 /** A raw OpenAPI callbacks map is kept as it is, but checked, so that it cannot turn into garbage. */
-function processRawMap (callbacks: Json, parent: Parameters<typeof compileCallbackKey>[1], registry: CallbackRegistry): ProcessedCallbacks['native'] {
-  const native: ProcessedCallbacks['native'] = {}
-  for (const [name, pathItems] of Object.entries(callbacks)) {
+function processRawMap (
+  callbacks: Json,
+  parent: Parameters<typeof compileCallbackKey>[1],
+  registry: CallbackRegistry,
+  carry: (place: Omit<CarriedOperation, 'assemble'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
+): void {
+  for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
     if (!isObject(pathItems)) throw new InvalidDefinitionError(label, 'a callback must map runtime expressions to path items')
-    native[name] = {}
-    for (const [key, pathItem] of Object.entries(pathItems)) {
+    for (const [key, pathItem] of Object.entries(record(pathItems, label, 'the callback'))) {
       const template = compileCallbackKey(key, { ...parent, label })
       if (!isObject(pathItem)) throw new InvalidDefinitionError(label, `the path item of "${key}" must be an object of operations`)
-      const operations: Record<string, Json> = {}
-      for (const [method, operation] of Object.entries(pathItem)) {
-        if (!RAW_METHODS.has(method)) {
+      for (const [method, operation] of Object.entries(record(pathItem, label, `the path item of "${key}"`))) {
+        if (httpMethod(method)?.toLowerCase() !== method) {
           throw new InvalidDefinitionError(label, `"${method}" under "${key}" is not a lower-case HTTP method; @fastify/swagger would turn it into an operation. Use callbackRouter() for summaries and parameters`)
         }
         if (!isObject(operation)) throw new InvalidDefinitionError(label, `${method} under "${key}" must be an operation object`)
-        const { requestBody, responses, ...fields } = operation
-        if (typeof fields.operationId === 'string') claimOperationId(registry, fields.operationId, label)
-        const id = `callback-${registry.carried.size}`
-        registry.carried.set(id, { kind: 'raw', fields, defaultResponses: responses === undefined })
-        operations[method] = {
-          ...(requestBody === undefined ? {} : { requestBody }),
-          responses: { ...(isObject(responses) ? responses : {}), [CARRIER]: id }
+        const { requestBody, responses } = operation
+        if (requestBody !== undefined && !isObject(requestBody)) throw new InvalidDefinitionError(label, `${method} under "${key}": requestBody must be an object`)
+        if (responses !== undefined && !(isObject(responses) && Object.values(responses).every(isObject))) {
+          throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
+        const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
+        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses)))
+        if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
-      native[name][template.key] = operations
     }
   }
-  return native
+}
+
+/**
+ * A map whose keys are names from the app, checked to be a plain object: in an object literal, `__proto__: value`
+ * sets the prototype instead of adding a key, and the entries would silently be lost.
+ */
+function record (value: Json, label: string, where: string): Json {
+  const prototype = Object.getPrototypeOf(value) as object | null
+  // Object.prototype of this realm or another has no prototype itself
+  if (prototype !== null && Object.getPrototypeOf(prototype) !== null) {
+    throw new InvalidDefinitionError(label, `${where} has a prototype of its own: an object literal's "__proto__: value" sets the prototype; write ["__proto__"]: value to use the name __proto__`)
+  }
+  return value
 }
 
 /** Reads a `$ref` ('Invoice#', 'Invoice') as the shared schema of that id, added with fastify.addSchema(). */

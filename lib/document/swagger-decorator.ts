@@ -1,15 +1,14 @@
 import type { FastifyInstance } from 'fastify'
+import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
-import { CARRIER, assembleOperation, carrierId } from './operation.js'
+import { carrierId } from './operation.js'
 import type { NativeOperation } from './operation.js'
-import type { CallbackRegistry } from './route-callbacks.js'
+import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
-
-const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace', 'query']
 
 export interface DocumentHooks {
   registry: CallbackRegistry
@@ -55,12 +54,12 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
     const openapi30 = document.openapi.startsWith('3.0')
     for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      for (const method of OPERATION_METHODS) {
+      for (const method of PATH_ITEM_METHODS) {
         const operation = (pathItem as Json)[method]
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
         if (method === 'head' && isObject(operation)) delete operation.callbacks
         if (isObject(operation) && isObject(operation.callbacks)) {
-          completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+          operation.callbacks = completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
         }
       }
     }
@@ -70,27 +69,25 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   hooks.extend(document)
 }
 
-function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): void {
+/** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */
+function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
+  const names = new Map<string, Map<string, Array<[string, Json]>>>()
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
-      for (const [method, operation] of Object.entries(pathItem as Json)) {
-        // @fastify/swagger turns every operation it is given into { requestBody?, responses }
-        const native = operation as NativeOperation
+      // @fastify/swagger turns every operation it is given into { requestBody?, responses }
+      for (const native of Object.values(pathItem as Json) as NativeOperation[]) {
         const carried = registry.carried.get(carrierId(native) ?? '')
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        if (carried.kind === 'definition') {
-          (pathItem as Json)[method] = assembleOperation(carried.skeleton, native, openapi30)
-          continue
-        }
-        const { [CARRIER]: _carrier, ...responses } = native.responses
-        ;(pathItem as Json)[method] = {
-          ...carried.fields,
-          ...operation as Json,
-          responses: carried.defaultResponses ? { '2XX': { description: 'Default Response' } } : responses
-        }
+        const keys = names.get(carried.name) ?? new Map<string, Array<[string, Json]>>()
+        names.set(carried.name, keys)
+        const operations = keys.get(carried.key) ?? []
+        keys.set(carried.key, operations)
+        operations.push([carried.method, carried.assemble(native, openapi30)])
       }
     }
   }
+  // Object.fromEntries makes own properties, even of `__proto__`, and never writes through a prototype
+  return Object.fromEntries([...names].map(([name, keys]) => [name, Object.fromEntries([...keys].map(([key, operations]) => [key, Object.fromEntries(operations)]))]))
 }

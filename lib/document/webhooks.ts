@@ -1,10 +1,12 @@
-import { defineWebhook, describeDefinition, methodShorthands } from '../definition/definition.js'
-import type { HttpMethod, MethodShorthands, OperationSchema, WebhookDefinition, WebhookOptions } from '../definition/definition.js'
+import { defineWebhook, describeDefinition } from '../definition/definition.js'
+import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../definition/definition.js'
+import { methodShorthands } from '../definition/methods.js'
+import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { CARRIER, assembleOperation, describeOperation, titleCase, toNative } from './operation.js'
+import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import type { OperationSkeleton } from './operation.js'
-import { claimOperationId, identifier } from './route-callbacks.js'
-import type { CallbackRegistry } from './route-callbacks.js'
+import { claimDefinitionOperationId, identifier } from './registry.js'
+import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -37,7 +39,10 @@ export interface Webhooks {
   document: (document: Json) => void
   /** Closes declarations: after ready() the document is built, so a later webhook would be missing from it. */
   seal: () => void
-  /** Every webhook declared, with its key: its operationId, unique in the app. */
+  /**
+   * Every webhook declared so far, in order, with its key: its operationId, unique in the document and the same
+   * in every process that runs the same app code.
+   */
   declared: () => ReadonlyArray<{ key: string, definition: WebhookDefinition }>
 }
 
@@ -53,8 +58,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
     if (declared.some(({ definition: other }) => other.name === definition.name && other.method === definition.method)) {
       throw new DuplicateDefinitionError(label, 'this name and method are declared twice')
     }
-    const operationId = definition.operationId ?? `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`
-    claimOperationId(registry, operationId, label)
+    const operationId = claimDefinitionOperationId(registry, definition.operationId, `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`, label)
     const { skeleton, schemas } = describeOperation(definition, { summary: definition.summary ?? titleCase(definition.name), operationId }, container => {
       // a webhook's parameters are its own: there is no route to resolve shared schemas against yet
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
@@ -92,21 +96,23 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         return
       }
       if (converted === undefined) return
-      const webhooks: Json = isObject(document.webhooks) ? { ...document.webhooks } : {}
+      // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
+      const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
+      const all = convertedSchemas(converted)
       let offset = 0
       for (const { definition, skeleton, schemas } of declared) {
-        const own = (converted.allOf as unknown[]).slice(offset, offset + schemas.length)
+        const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
-        const pathItem = (webhooks[definition.name] ?? {}) as Json
-        if (pathItem[method] !== undefined) {
+        const pathItem = webhooks.get(definition.name)
+        if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
-        webhooks[definition.name] = { ...pathItem, [method]: assembleOperation(skeleton, toNative(WEBHOOKS_SCHEMA_ID, own), false) }
+        webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: assembleOperation(skeleton, own, false) })
       }
-      document.webhooks = webhooks
+      document.webhooks = Object.fromEntries(webhooks)
     },
     seal () { sealed = true },
-    declared: () => declared
+    declared: () => declared.map(({ key, definition }) => ({ key, definition }))
   }
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import {
+  InvalidReceiverOptionsError,
   InvalidSecretError,
   InvalidSigningInputError,
   WebhookHeaderInvalidError,
@@ -9,6 +10,8 @@ import {
   WebhookSignatureUnsupportedError,
   WebhookTimestampError
 } from '../util/errors.js'
+import { readNumber, refuseUnknownKeys } from '../util/number-option.js'
+import type { NumberRule } from '../util/number-option.js'
 
 // Standard Webhooks 1.0: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 
@@ -20,7 +23,7 @@ export type SignedHeaders = {
 }
 
 export interface VerifyOptions {
-  /** Accepted clock difference, in seconds, both ways. Default 300 (5 minutes, as the standard advises). */
+  /** Accepted clock difference, in whole seconds (0 to 86 400), both ways. Default 300 (5 minutes, as the standard advises). */
   toleranceSeconds?: number
   /** The current time in Unix seconds. Default: the system clock. */
   now?: number
@@ -30,7 +33,10 @@ const SECRET_PREFIX = 'whsec_'
 const MIN_KEY_BYTES = 24
 const MAX_KEY_BYTES = 64
 const SIGNATURE_BYTES = 32
-const DEFAULT_TOLERANCE_SECONDS = 5 * 60
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60
+export const TOLERANCE_RULE: NumberRule = { min: 0, max: 24 * 60 * 60, integer: true }
+const NOW_RULE: NumberRule = { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false }
+const VERIFY_OPTIONS = new Set(['toleranceSeconds', 'now'])
 const HEADER_NAMES = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const
 
 /** Decodes a `whsec_<base64>` secret into its key. The error never quotes the secret. */
@@ -70,6 +76,8 @@ export function signWebhook (secrets: readonly Buffer[], id: string, timestamp: 
 /**
  * Verifies a request's Standard Webhooks headers (names in lower case, as in Node's request.headers) against its raw
  * body. Accepts when any v1 entry matches any secret; entries of other versions (such as v1a) are skipped.
+ * Its arguments are checked on every call, failing closed: keys as parseSecret() gives them
+ * (FST_OPENAPI_CALLBACKS_INVALID_SECRET), options (FST_OPENAPI_CALLBACKS_INVALID_RECEIVER_OPTIONS).
  */
 export function verifyWebhook (
   secrets: readonly Buffer[],
@@ -78,12 +86,26 @@ export function verifyWebhook (
   options: VerifyOptions = {}
 ): void {
   assertSecrets(secrets)
+  if (typeof options !== 'object' || options === null) failOption('the options must be an object')
+  refuseUnknownKeys(options, VERIFY_OPTIONS, failOption)
+  const toleranceSeconds = readNumber(options as Record<string, unknown>, 'toleranceSeconds', DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE, failOption)
+  const now = options.now === undefined ? Math.floor(Date.now() / 1000) : readNumber(options as Record<string, unknown>, 'now', 0, NOW_RULE, failOption)
+  verifySignature(secrets, headers, body, toleranceSeconds, now)
+}
+
+/** verifyWebhook with arguments already checked; returns the message id it verified. */
+export function verifySignature (
+  secrets: readonly Buffer[],
+  headers: Record<string, string | string[] | undefined>,
+  body: string | Buffer,
+  toleranceSeconds: number,
+  now: number
+): string {
   const [id, timestamp, signature] = HEADER_NAMES.map((name) => headerValue(headers, name)) as [string, string, string]
 
   if (!/^\d+$/.test(timestamp)) {
     throw new WebhookHeaderInvalidError('webhook-timestamp', `"${timestamp}" is not an integer number of Unix seconds`)
   }
-  const { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, now = Math.floor(Date.now() / 1000) } = options
   const skew = Number(timestamp) - now
   if (Math.abs(skew) > toleranceSeconds) {
     throw new WebhookTimestampError(Math.abs(skew), skew < 0 ? 'past' : 'future', toleranceSeconds)
@@ -95,6 +117,11 @@ export function verifyWebhook (
   if (!matches) {
     throw new WebhookSignatureMismatchError()
   }
+  return id
+}
+
+export function failOption (fault: string): never {
+  throw new InvalidReceiverOptionsError(fault)
 }
 
 function hmac (key: Buffer, id: string, timestamp: string, body: string | Buffer): Buffer {
@@ -105,9 +132,18 @@ function hmac (key: Buffer, id: string, timestamp: string, body: string | Buffer
     : createHmac('sha256', key).update(signed).update(body).digest()
 }
 
+/** Keys as parseSecret() gives them: an empty or short key would sign (or verify) with a key anyone can guess. */
 function assertSecrets (secrets: readonly Buffer[]): void {
+  if (!Array.isArray(secrets)) {
+    throw new InvalidSecretError('the keys must be an array of what parseSecret() returns')
+  }
   if (secrets.length === 0) {
     throw new InvalidSecretError('none was given')
+  }
+  for (const key of secrets) {
+    if (!Buffer.isBuffer(key) || key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
+      throw new InvalidSecretError(`a key is ${Buffer.isBuffer(key) ? `${key.length} bytes long` : 'not a Buffer: decode secrets with parseSecret()'}`)
+    }
   }
 }
 

@@ -128,6 +128,21 @@ export const DeliveryClosedError = createError(
   'Cannot send %s: the server is closing, so delivery has stopped',
   500
 )
+export const InvalidParametersError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_PARAMETERS',
+  'The parameters of %s are not right, so nothing was sent: %s',
+  500
+)
+export const ReservedHeaderError = createError(
+  'FST_OPENAPI_CALLBACKS_RESERVED_HEADER',
+  '%s: the header "%s" is set by the plugin (the Standard Webhooks signature, the body\'s framing, the connection), so it cannot be given; nothing was sent',
+  500
+)
+export const SecretUnavailableError = createError(
+  'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE',
+  'The secret for %s could not be had: %s; the attempt is retried',
+  500
+)
 export const QueueFullError = createError(
   'FST_OPENAPI_CALLBACKS_QUEUE_FULL',
   'The delivery queue holds %d messages, its limit: nothing was queued. Retry later, or raise the engine\'s maxPending',
@@ -157,6 +172,41 @@ export const ContractViolationError = createError<'FST_OPENAPI_CALLBACKS_CONTRAC
   'FST_OPENAPI_CALLBACKS_CONTRACT_VIOLATION',
   'The receiver %s answered %d but broke the declared response: %s. It is not retried, since the receiver has acted on the message',
   502
+)
+
+// Bounds of an attempt: causes of a FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE result, never thrown to the app
+export const AttemptTimeoutError = createError<'FST_OPENAPI_CALLBACKS_ATTEMPT_TIMEOUT', 502, [number]>(
+  'FST_OPENAPI_CALLBACKS_ATTEMPT_TIMEOUT',
+  'The attempt did not complete within attemptTimeout (%d ms): the deadline passed, whatever the receiver or the resolver was doing',
+  502
+)
+export const AttemptAbortedError = createError<'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED', 502, [number]>(
+  'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED',
+  'The attempt was still in flight when the server closed, and its grace period (closeGrace, %d ms) passed',
+  502
+)
+export const LookupFailedError = createError(
+  'FST_OPENAPI_CALLBACKS_LOOKUP_FAILED',
+  'The lookup of callback host %s gave no usable answer: %s',
+  502
+)
+
+// Receiving: options are the app's configuration (500); a replay answers the sender (409); a failing replay store
+// answers 503, which senders retry
+export const InvalidReceiverOptionsError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_RECEIVER_OPTIONS',
+  'Invalid webhook receiver option: %s',
+  500
+)
+export const WebhookReplayedError = createError(
+  'FST_OPENAPI_CALLBACKS_WEBHOOK_REPLAYED',
+  'The message "%s" was already accepted within the tolerance: a replay, refused',
+  409
+)
+export const ReplayStoreUnavailableError = createError(
+  'FST_OPENAPI_CALLBACKS_REPLAY_STORE_UNAVAILABLE',
+  'The replay store could not check the message: %s. The message is refused, so that the sender retries it',
+  503
 )
 
 // Durable delivery (fastify-openapi-callbacks/bullmq): its store and its operations

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { expect, test } from 'tstyche'
 import { callbackRouter } from '../../lib/index.js'
-import type { CallbackTarget, SendResult, TargetResult } from '../../lib/index.js'
+import type { CallbackTarget, FanOutResult, SendResult, TargetResult } from '../../lib/index.js'
 
 const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
 const Ack = Type.Object({ ok: Type.Boolean() })
@@ -56,4 +56,38 @@ test('the result is typed from the 2xx and default response schemas', async () =
   if (result.outcome === 'delivered') expect(result.body).type.toBe<{ ok: boolean } | undefined>()
   else expect(result.error.code).type.toBe<string>()
   expect(await app.callbacks.enqueue(notification, target, { id: 'a', paid: true })).type.toBe<{ id: string }>()
+})
+
+const withParameters = app.webhooks.post('with-parameters', {
+  schema: {
+    body: Event,
+    headers: Type.Object({ 'x-request-id': Type.String(), 'x-tenant': Type.Optional(Type.String()) }),
+    querystring: Type.Object({ attempt: Type.Integer() })
+  }
+})
+const optionalOnly = app.webhooks.post('optional-only', { schema: { querystring: Type.Object({ page: Type.Optional(Type.Integer()) }) } })
+
+test('declared header and query parameters are typed: a missing required one or a wrong type does not compile', () => {
+  const payload = { id: 'a', paid: true }
+  const url = 'https://receiver.example/hook'
+  expect(app.callbacks.send).type.toBeCallableWith(withParameters, url, payload, { headers: { 'x-request-id': 'r' }, query: { attempt: 1 } })
+  expect(app.callbacks.send).type.toBeCallableWith(withParameters, url, payload, { headers: { 'x-request-id': 'r', 'x-other': 1 }, query: { attempt: 1 }, subscriber: 'acme' })
+  expect(app.callbacks.send).type.not.toBeCallableWith(withParameters, url, payload)
+  expect(app.callbacks.send).type.not.toBeCallableWith(withParameters, url, payload, { query: { attempt: 1 } })
+  expect(app.callbacks.send).type.not.toBeCallableWith(withParameters, url, payload, { headers: { 'x-request-id': 7 }, query: { attempt: 1 } })
+  expect(app.callbacks.send).type.not.toBeCallableWith(withParameters, url, payload, { headers: { 'x-request-id': 'r' }, query: { attempt: 'one' } })
+  expect(app.callbacks.enqueue).type.not.toBeCallableWith(withParameters, url, payload, { headers: { 'x-request-id': 'r' } })
+  expect(app.callbacks.enqueue).type.toBeCallableWith(optionalOnly, url, undefined)
+  expect(app.callbacks.enqueue).type.toBeCallableWith(optionalOnly, url, undefined, { query: { page: 2 } })
+  expect(app.callbacks.enqueue).type.not.toBeCallableWith(optionalOnly, url, undefined, { query: { page: 'two' } })
+  expect(app.callbacks.send).type.toBeCallableWith(subscription, url, payload, { headers: { 'x-anything': 'yes' }, subscriber: 'acme' })
+  expect(app.callbacks.send).type.not.toBeCallableWith(subscription, url, payload, { subscriber: 42 })
+})
+
+test('fanOut() takes targets or subscribers with their options, and gives a result per subscriber', () => {
+  const payload = { id: 'a', paid: true }
+  expect(app.callbacks.fanOut(subscription, ['https://a.example', { target: 'https://b.example', subscriber: 'b' }], payload)).type.toBe<Promise<FanOutResult[]>>()
+  expect(app.callbacks.fanOut).type.not.toBeCallableWith(subscription, ['https://a.example'], { id: 'a' })
+  expect(app.callbacks.fanOut).type.toBeCallableWith(withParameters, [{ target: 'https://a.example', headers: { 'x-request-id': 'r' }, query: { attempt: 1 } }], payload)
+  expect(app.callbacks.fanOut).type.not.toBeCallableWith(withParameters, ['https://a.example'], payload)
 })

@@ -1,0 +1,58 @@
+import { DuplicateDefinitionError } from '../util/errors.js'
+import type { NativeOperation } from './operation.js'
+import type { Json } from '../util/json.js'
+
+/** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
+export interface CarriedOperation {
+  /** The callback's name, its expression key and the method field (lower case), exactly as declared. */
+  name: string
+  key: string
+  method: string
+  /** The complete Operation, from what @fastify/swagger made of the carrier. */
+  assemble: (native: NativeOperation, openapi30: boolean) => Json
+}
+
+/** State shared by every route of one plugin instance. */
+export interface CallbackRegistry {
+  operationIds: Map<string, string>
+  carried: Map<string, CarriedOperation>
+}
+
+/** An operationId-safe form of a name or path. */
+export function identifier (text: string): string {
+  return text.replace(/[\W_]+/g, '_').replace(/^_+|_+$/g, '')
+}
+
+/** Claims an operationId for the whole document; a second claim is a startup error naming both. */
+export function claimOperationId (registry: CallbackRegistry, operationId: string, owner: string): string {
+  const previous = registry.operationIds.get(operationId)
+  if (previous !== undefined) {
+    throw new DuplicateDefinitionError(owner, `operationId "${operationId}" is already used by ${previous}; operationIds must be unique in the document`)
+  }
+  registry.operationIds.set(operationId, owner)
+  return operationId
+}
+
+/** Registers an operation to carry, and gives the carrier id that brings it back. */
+export function carryOperation (registry: CallbackRegistry, operation: CarriedOperation): string {
+  const id = `callback-${registry.carried.size}`
+  registry.carried.set(id, operation)
+  return id
+}
+
+/**
+ * Claims the operationId the app gave, as it is; without one, the id made from names, which two names can share
+ * ('a-b' and 'a_b'): the first keeps it, the next get `_2`, `_3`, ... in the order the app declares them, so the
+ * same app code gives the same ids.
+ */
+export function claimDefinitionOperationId (registry: CallbackRegistry, given: string | undefined, generated: string, owner: string): string {
+  if (given !== undefined) return claimOperationId(registry, given, owner)
+  let operationId = generated
+  for (let suffix = 2; registry.operationIds.has(operationId); suffix++) operationId = `${generated}_${suffix}`
+  registry.operationIds.set(operationId, owner)
+  return operationId
+}
+
+export function createRegistry (): CallbackRegistry {
+  return { operationIds: new Map(), carried: new Map() }
+}

@@ -1,0 +1,44 @@
+// @fastify/swagger's additions to FastifySchema (operationId, hide) are read below
+import type {} from '@fastify/swagger'
+import type { FastifySchema, RouteOptions } from 'fastify'
+import { claimOperationId } from './registry.js'
+import type { CallbackRegistry } from './registry.js'
+import { processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
+import type { RouteCallback } from './route-callbacks.js'
+
+/** A route's callbacks, and the schema object the route keeps: request.routeOptions.schema gives it back. */
+export interface DocumentedRoute {
+  schema: FastifySchema
+  callbacks: RouteCallback[]
+}
+
+/**
+ * What the plugin does with each route, in Fastify's onRoute hook: it claims the route's operationId, and swaps its
+ * `schema.callbacks` for the operations @fastify/swagger will convert. Undefined when the route has no callbacks.
+ */
+export function documentRoute (
+  routeOptions: RouteOptions,
+  registry: CallbackRegistry,
+  getSchema: (id: string) => unknown
+): DocumentedRoute | undefined {
+  const { schema } = routeOptions
+  if (schema === undefined) return undefined
+  const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
+  if (typeof schema.operationId === 'string' && schema.hide !== true) {
+    claimOperationId(registry, `${schema.operationId}${method === 'HEAD' ? '-head' : ''}`, `route ${method} ${routeOptions.url}`)
+  }
+  if (schema.callbacks === undefined) return undefined
+  if (method === 'HEAD') {
+    // Fastify's HEAD twin of a GET route: a HEAD request has no side effects, so it documents no callbacks
+    routeOptions.schema = { ...schema, callbacks: undefined }
+    return undefined
+  }
+  const processed = processRouteCallbacks(
+    { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
+    registry,
+    sharedSchemaResolver(getSchema)
+  )
+  // a copy: one schema object may serve several routes
+  routeOptions.schema = { ...schema, callbacks: processed.native as unknown as FastifySchema['callbacks'] }
+  return { schema: routeOptions.schema, callbacks: processed.callbacks }
+}
