@@ -5,29 +5,11 @@ import type { ChildProcess } from 'node:child_process'
 import os from 'node:os'
 import { once } from 'node:events'
 import autocannon from 'autocannon'
+import { median, ratioRow } from './rows.js'
+import type { Row } from './rows.js'
+import { durableRows } from './durable-rows.js'
 
 const tsx = ['--import', 'tsx']
-export interface Row { part: string, measure: string, baseline: string, subject: string, ratio: string, spread: string, target: string }
-
-export function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
-
-export function ratioRow (part: string, measure: string, unit: string, baseline: number[], subject: number[], target: string, digits = 1): Row {
-  const ratios = subject.map((value, index) => value / baseline[index]!)
-  return {
-    part,
-    measure,
-    baseline: `${median(baseline).toFixed(digits)} ${unit}`,
-    subject: `${median(subject).toFixed(digits)} ${unit}`,
-    ratio: median(ratios).toFixed(3),
-    spread: `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`,
-    target
-  }
-}
-
 function documentRun (mode: 'plugin' | 'raw', routes: number): number {
   const output = execFileSync(process.execPath, [...tsx, 'bench/document.ts', mode, String(routes)], { encoding: 'utf8' })
   return (JSON.parse(output) as { milliseconds: number }).milliseconds
@@ -157,8 +139,11 @@ function print (rows: Row[]): void {
   for (const row of rows) console.log(line(row))
 }
 
+// `npm run bench -- durable` measures durable delivery only
 async function main (): Promise<void> {
-  const rows = [...documentRows(), ...await requestRows(), ...await deliveryRows(), memoryRow()]
+  const rows = process.argv[2] === 'durable'
+    ? await durableRows()
+    : [...documentRows(), ...await requestRows(), ...await deliveryRows(), memoryRow(), ...await durableRows()]
   print(rows)
 }
 

@@ -12,9 +12,11 @@ export interface ExampleOptions extends FastifyServerOptions {
   openapi?: string
   /** How callbacks are sent: the default allows only https to public addresses. */
   delivery?: DeliveryOptions
+  /** Paying an invoice enqueues its callback (durable delivery by workers) instead of sending it at once. */
+  queue?: boolean
 }
 
-export async function buildApp ({ openapi = '3.1.0', delivery, ...serverOptions }: ExampleOptions = {}) {
+export async function buildApp ({ openapi = '3.1.0', delivery, queue = false, ...serverOptions }: ExampleOptions = {}) {
   const app = Fastify(serverOptions)
   await app.register(swagger, {
     // like FastAPI's tutorials, the API asks its clients for no credentials: the routes need none
@@ -24,7 +26,7 @@ export async function buildApp ({ openapi = '3.1.0', delivery, ...serverOptions 
   })
   await app.register(openapiCallbacks, { delivery })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  await app.register(invoiceRoutes)
+  await app.register(invoiceRoutes, { queue })
   await app.register(subscriptionRoutes)
   return app
 }

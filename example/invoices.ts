@@ -34,8 +34,13 @@ export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/
   }
 })
 
+export interface InvoiceRoutesOptions {
+  /** Pay enqueues the callback, for the workers to deliver, instead of sending one attempt now. */
+  queue?: boolean
+}
+
 /** `POST /invoices/`, whose callback is documented by `invoicesCallbackRouter`, and `POST /invoices/:id/pay`, which sends it. */
-export async function invoiceRoutes (app: FastifyInstance): Promise<void> {
+export async function invoiceRoutes (app: FastifyInstance, { queue = false }: InvoiceRoutesOptions): Promise<void> {
   app.addSchema(Invoice)
   app.addSchema(InvoiceEvent)
   app.addSchema(InvoiceEventReceived)
@@ -84,8 +89,14 @@ export async function invoiceRoutes (app: FastifyInstance): Promise<void> {
     const record = invoices.get(id)
     if (record === undefined) return reply.code(404).send({ msg: `No invoice ${id}` })
     if (record.callback === undefined) return { msg: 'Invoice paid', callback: 'none: the invoice has no callback_url' }
+    const event = { description: `Invoice ${id} paid`, paid: true }
+    if (queue) {
+      // stored once this resolves: a worker delivers it, retrying by the schedule, whatever happens to this process
+      const { id: messageId } = await app.callbacks.enqueue(invoiceNotification, record.callback, event)
+      return { msg: 'Invoice paid', callback: `queued as ${messageId}` }
+    }
     // One attempt now, so that the answer shows the receiver's; app.callbacks.enqueue() would retry by the schedule
-    const result = await app.callbacks.send(invoiceNotification, record.callback, { description: `Invoice ${id} paid`, paid: true })
+    const result = await app.callbacks.send(invoiceNotification, record.callback, event)
     return { msg: 'Invoice paid', callback: result.outcome === 'delivered' ? `delivered, the receiver answered ok: ${result.body?.ok}` : result.error.message }
   })
 }

@@ -1,25 +1,19 @@
 // What a person sees in Swagger UI (served by @fastify/swagger-ui at /docs), in Debian's headless Chromium.
-import { existsSync } from 'node:fs'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser, Locator, Page } from 'playwright-core'
 import { buildApp } from '../example/app.js'
 import { CHROMIUM, expand, launchChromium, openCallbacks, operation } from './swagger-ui.js'
+import { whenInstalled } from './needs.js'
 
 const KEY = '{$request.query.callback_url}/invoices/{$request.body#/id}'
 // signing is configured, so the document promises the signature
 const SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`
 const chromiumMissing = `Chromium not found at ${CHROMIUM}: apt-get install chromium to run the browser tests`
 
-if (!existsSync(CHROMIUM) && !process.env.CI) {
-  t.plan(0, chromiumMissing)
-} else {
+whenInstalled(CHROMIUM, chromiumMissing, () => {
   let browser: Browser
-  t.before(async () => {
-    // CI installs Chromium and never skips these tests
-    if (!existsSync(CHROMIUM)) throw new Error(`${chromiumMissing} (CI never skips them)`)
-    browser = await launchChromium()
-  })
+  t.before(async () => { browser = await launchChromium() })
   t.teardown(() => browser?.close())
 
   /** The example's /docs in a fresh page, with Chromium's console errors and any request leaving the app. */
@@ -151,4 +145,4 @@ if (!existsSync(CHROMIUM) && !process.env.CI) {
 
     await assertNothingWrong(t, docs)
   })
-}
+})

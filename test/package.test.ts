@@ -82,11 +82,24 @@ async function main () {
 main()
 `
 
+// The durable engine's entry, once bullmq and ioredis (its optional peers) are installed. Made, never opened: no Redis here.
+const bullmqCheck = (load: string, resolve: string): string => `
+${load}
+const engine = bullmqEngine({ connection: 'redis://127.0.0.1:6379' })
+console.log(JSON.stringify({
+  resolved: ${resolve}.split('/node_modules/').pop(),
+  bullmqEngine: typeof bullmqEngine,
+  methods: ['open', 'add', 'work', 'close', 'pending', 'get', 'replay', 'failed'].filter(method => typeof engine[method] === 'function')
+}))
+`
+
 // The same source is a CommonJS module as .cts and an ES module as .mts.
 const typesCheck = `
 import fastify from 'fastify'
 import swagger from '@fastify/swagger'
 import openapiCallbacks, { callbackRouter, fastifyOpenapiCallbacks } from '${name}'
+import { bullmqEngine } from '${name}/bullmq'
+import type { BullmqEngine, MessageRecord } from '${name}/bullmq'
 
 const app = fastify()
 app.register(swagger, { openapi: { info: { title: 'package test', version: '1.0.0' } } })
@@ -95,7 +108,11 @@ app.register(fastifyOpenapiCallbacks)
 const routes: readonly unknown[] = callbackRouter().routes
 // @ts-expect-error the plugin has its declared type, not any
 const notAPlugin: string = openapiCallbacks
-export { routes, notAPlugin }
+const engine: BullmqEngine = bullmqEngine({ connection: 'redis://127.0.0.1:6379', queueName: 'callbacks' })
+const record: Promise<MessageRecord | undefined> = engine.get('msg_1')
+// @ts-expect-error the engine's options are typed
+bullmqEngine({ connection: 'redis://127.0.0.1:6379', queueName: 1 })
+export { routes, notAPlugin, record }
 `
 
 let scratch = ''
@@ -111,6 +128,8 @@ t.before(async () => {
   await writeFile(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true }))
   await writeFile(join(scratch, 'check.mjs'), esmCheck)
   await writeFile(join(scratch, 'check.cjs'), cjsCheck)
+  await writeFile(join(scratch, 'bullmq.mjs'), bullmqCheck(`import { bullmqEngine } from '${name}/bullmq'`, `import.meta.resolve('${name}/bullmq')`))
+  await writeFile(join(scratch, 'bullmq.cjs'), bullmqCheck(`const { bullmqEngine } = require('${name}/bullmq')`, `require.resolve('${name}/bullmq')`))
   await writeFile(join(scratch, 'check.cts'), typesCheck)
   await writeFile(join(scratch, 'check.mts'), typesCheck)
   await writeFile(join(scratch, 'tsconfig.json'), JSON.stringify({
@@ -130,7 +149,8 @@ t.test('the tarball holds dist, the README, the licence and package.json only', 
   const files = listing.split('\n').filter(Boolean)
   t.same(files.filter(file => !/^package\/(dist\/(cjs|esm)\/|README\.md$|LICENSE$|package\.json$)/.test(file)), [])
   for (const file of ['package/LICENSE', 'package/dist/cjs/index.js', 'package/dist/cjs/index.d.ts',
-    'package/dist/esm/index.js', 'package/dist/esm/index.d.ts', 'package/dist/esm/package.json']) {
+    'package/dist/esm/index.js', 'package/dist/esm/index.d.ts', 'package/dist/esm/package.json',
+    'package/dist/cjs/bullmq.js', 'package/dist/cjs/bullmq.d.ts', 'package/dist/esm/bullmq.js', 'package/dist/esm/bullmq.d.ts']) {
     t.ok(files.includes(file), file)
   }
 })
@@ -169,6 +189,24 @@ t.test('require: module.exports is the plugin, with .default and every named exp
   })
 })
 
+t.test('the main entry runs without bullmq and ioredis, its optional peers for the bullmq entry only', async t => {
+  // the import and require checks above ran in this scratch project, where neither is installed
+  for (const peer of ['bullmq', 'ioredis']) {
+    const { code } = await run(process.execPath, ['-e', `require.resolve('${peer}')`], scratch)
+    t.not(code, 0, `${peer} is not installed`)
+  }
+  const { peerDependenciesMeta } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
+  t.same(peerDependenciesMeta, { bullmq: { optional: true }, ioredis: { optional: true } })
+})
+
+t.test('fastify-openapi-callbacks/bullmq: import and require give the engine factory, once its peers are installed', async t => {
+  await succeed('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund',
+    `bullmq@${await versionOf('bullmq')}`, `ioredis@${await versionOf('ioredis')}`], scratch)
+  const methods = ['open', 'add', 'work', 'close', 'pending', 'get', 'replay', 'failed']
+  t.same(JSON.parse(await succeed(process.execPath, ['bullmq.mjs'], scratch)), { resolved: `${name}/dist/esm/bullmq.js`, bullmqEngine: 'function', methods })
+  t.same(JSON.parse(await succeed(process.execPath, ['bullmq.cjs'], scratch)), { resolved: `${name}/dist/cjs/bullmq.js`, bullmqEngine: 'function', methods })
+})
+
 t.test('the declarations type-check from CommonJS and from ES modules', async t => {
   const { code, stdout, stderr } = await run(process.execPath,
     [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--listFiles'], scratch)
@@ -177,4 +215,6 @@ t.test('the declarations type-check from CommonJS and from ES modules', async t 
   const listed = stdout.split('\n')
   t.ok(listed.some(file => file.endsWith(`/node_modules/${name}/dist/cjs/index.d.ts`)), 'check.cts uses dist/cjs')
   t.ok(listed.some(file => file.endsWith(`/node_modules/${name}/dist/esm/index.d.ts`)), 'check.mts uses dist/esm')
+  t.ok(listed.some(file => file.endsWith(`/node_modules/${name}/dist/cjs/bullmq.d.ts`)), 'check.cts uses dist/cjs for the bullmq entry')
+  t.ok(listed.some(file => file.endsWith(`/node_modules/${name}/dist/esm/bullmq.d.ts`)), 'check.mts uses dist/esm for the bullmq entry')
 })

@@ -192,12 +192,16 @@ export function createSender (options: SenderOptions): Sender {
       return promise
     },
     async drain (graceMs) {
-      const settled = Promise.all(inFlight.keys())
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([settled, new Promise(resolve => { timer = setTimeout(resolve, graceMs).unref() })])
-      clearTimeout(timer)
+      // attempts that start during the grace period (a durable engine's jobs fetched just before close) get it too:
+      // aborting one the receiver already has would send it twice
+      const end = Date.now() + graceMs
+      while (inFlight.size > 0 && Date.now() < end) {
+        let timer: NodeJS.Timeout | undefined
+        await Promise.race([Promise.all(inFlight.keys()), new Promise(resolve => { timer = setTimeout(resolve, end - Date.now()).unref() })])
+        clearTimeout(timer)
+      }
       for (const signal of inFlight.values()) signal.abort(new AttemptAbortedError(graceMs))
-      await settled
+      await Promise.all(inFlight.keys())
     }
   }
 }

@@ -220,3 +220,25 @@ export const InvalidPluginOptionsError = createError(
   'Invalid fastify-openapi-callbacks option: %s',
   500
 )
+
+// Durable delivery (fastify-openapi-callbacks/bullmq): its store and its operations
+export const StoreTimeoutError = createError<'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', 503, [string, number]>(
+  'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT',
+  'Redis did not answer %s within %d ms: it is down, unreachable or overloaded',
+  503
+)
+export const MessageNotFoundError = createError(
+  'FST_OPENAPI_CALLBACKS_MESSAGE_NOT_FOUND',
+  'No message %s is kept: it never was, or its retention has passed',
+  404
+)
+export const ReplayRefusedError = createError(
+  'FST_OPENAPI_CALLBACKS_REPLAY_REFUSED',
+  'Cannot replay message %s: it is %s; only a message that ended failed, gone, exhausted or unknown-key is replayed',
+  409
+)
+export const InvalidPageError = createError(
+  'FST_OPENAPI_CALLBACKS_INVALID_PAGE',
+  'Invalid page: %s',
+  500
+)

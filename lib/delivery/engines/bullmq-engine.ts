@@ -1,0 +1,254 @@
+import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq'
+import type { Job, JobsOptions } from 'bullmq'
+import { Redis } from 'ioredis'
+import type { FastifyBaseLogger } from 'fastify'
+import type { DeliveryMessage } from '../message.js'
+import type { AttemptResult } from '../sender.js'
+import type { AttemptStep, DeliveryEngine, EngineContext } from './engine.js'
+import { normaliseBullmqOptions } from './bullmq-options.js'
+import type { BullmqEngineOptions } from './bullmq-options.js'
+import { checkRedisConfig } from './redis-config.js'
+import { withDeadline } from '../../util/deadline.js'
+import { InvalidEngineOptionsError, InvalidPageError, MessageNotFoundError, ReplayRefusedError, StoreTimeoutError } from '../../util/errors.js'
+
+/** The last attempt's result, as Redis keeps it. `unknown-key`: it ended waiting for a process that knew its key. */
+export interface AttemptSummary {
+  /** The attempt's number: 1 for the first. */
+  attempt: number
+  outcome: AttemptResult['outcome'] | 'unknown-key'
+  statusCode?: number
+  error?: { code: string, message: string }
+  /** Epoch milliseconds. */
+  at: number
+}
+
+/**
+ * Where a message is. `waiting`/`delayed`: due now or later; `active`: an attempt is in flight. The others are ends:
+ * `stalled` is a message BullMQ failed because its workers died mid-attempt more than maxStalledCount times.
+ */
+export type MessageState = 'waiting' | 'delayed' | 'active' | 'delivered' | 'contract-violation' | 'failed' | 'gone' | 'exhausted' | 'unknown-key' | 'stalled'
+
+export interface MessageRecord {
+  id: string
+  key: string
+  state: MessageState
+  /** Attempts made so far. */
+  attempts: number
+  /** As it runs next (or ran last). */
+  message: DeliveryMessage
+  last: AttemptSummary | undefined
+}
+
+export interface BullmqEngine extends DeliveryEngine {
+  /** A kept message by its id (the webhook-id), or undefined. */
+  get (id: string): Promise<MessageRecord | undefined>
+  /** Runs a message that ended failed, gone, exhausted, unknown-key or stalled again from its first attempt, with the same webhook-id. */
+  replay (id: string): Promise<void>
+  /** The messages that ended failed, gone, exhausted, unknown-key or stalled, newest first, `limit` from `offset`. */
+  failed (page?: { offset?: number, limit?: number }): Promise<{ total: number, messages: MessageRecord[] }>
+}
+
+interface JobData {
+  message: DeliveryMessage
+  last?: AttemptSummary
+}
+
+type FinalStep = Extract<AttemptStep, { type: 'final' }>
+type MessageJob = Job<JobData, AttemptSummary>
+
+// a plain failure (Redis failed while recording) is retried by BullMQ after recordRetryDelay; the policy's own ends are
+// UnrecoverableErrors, so this bound is never reached
+const RECORD_ATTEMPTS = 1e9
+const PENDING_STATES: Record<string, MessageState> = { waiting: 'waiting', prioritized: 'waiting', 'waiting-children': 'waiting', delayed: 'delayed', active: 'active' }
+
+/**
+ * Durable delivery on BullMQ and Redis: a message is a job whose id is its webhook-id, so enqueuing it twice keeps one.
+ * The plugin's step decides everything; this engine stores the next message and its delay (a retry or a postpone is
+ * never a BullMQ attempt: a stalled attempt is run again with the same number).
+ */
+export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
+  const settings = normaliseBullmqOptions(options)
+  const { connection, queueName, prefix, keep, timeout } = settings
+  const jobOptions: JobsOptions = {
+    attempts: RECORD_ATTEMPTS,
+    backoff: { type: 'fixed', delay: settings.recordRetryDelay },
+    removeOnComplete: { age: Math.ceil(keep.completed / 1000) },
+    removeOnFail: { age: Math.ceil(keep.failed / 1000) }
+  }
+  // the context's log once opened; operations run without it
+  let context: EngineContext | undefined
+  let client: Redis | undefined
+  let queue: Queue<JobData, AttemptSummary> | undefined
+  let worker: Worker<JobData, AttemptSummary> | undefined
+  const running = new Set<Promise<unknown>>()
+  // the step of a job's last run, until BullMQ has recorded its end: then the plugin reports it
+  const finals = new WeakMap<MessageJob, FinalStep>()
+
+  const log = (): FastifyBaseLogger | undefined => context?.log
+  const deadline = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, timeout, () => new StoreTimeoutError(what, timeout))
+
+  function redis (): Redis {
+    // BullMQ would load ioredis itself, which it cannot under native ESM: it always gets a client
+    client ??= connection instanceof Redis
+      ? connection
+      : typeof connection === 'string'
+        ? new Redis(connection, { maxRetriesPerRequest: null })
+        : new Redis({ ...connection, maxRetriesPerRequest: null })
+    return client
+  }
+
+  function theQueue (): Queue<JobData, AttemptSummary> {
+    if (queue === undefined) {
+      queue = new Queue<JobData, AttemptSummary>(queueName, { connection: redis(), prefix })
+      queue.on('error', error => { log()?.error({ err: error }, 'fastify-openapi-callbacks: the BullMQ queue reported an error') })
+    }
+    return queue
+  }
+
+  /** `state`: BullMQ's. A completed job's summary is its return value; a failed one's was stored with it. */
+  function record (job: MessageJob, state: string): MessageRecord {
+    const { message, last: kept } = job.data
+    const last = state === 'completed' ? job.returnvalue : kept
+    return {
+      id: job.id!,
+      key: message.key,
+      state: PENDING_STATES[state] ?? (last?.outcome as MessageState | undefined) ?? 'stalled',
+      attempts: last?.attempt ?? 0,
+      message,
+      last
+    }
+  }
+
+  function summarise (attempt: number, result: AttemptResult): AttemptSummary {
+    return {
+      attempt,
+      outcome: result.outcome,
+      ...(result.statusCode === undefined ? {} : { statusCode: result.statusCode }),
+      ...(result.outcome === 'delivered' ? {} : { error: { code: result.error.code, message: result.error.message } }),
+      at: Date.now()
+    }
+  }
+
+  /** Keeps `data` and runs the job again after `delay`: not a BullMQ attempt. */
+  async function later (job: MessageJob, token: string | undefined, data: JobData, delay: number): Promise<never> {
+    await deadline(job.updateData(data), `while recording message ${job.id}`)
+    await deadline(job.moveToDelayed(Date.now() + Math.max(0, Math.round(delay)), token), `while recording message ${job.id}`)
+    throw new DelayedError()
+  }
+
+  async function run (job: MessageJob, token: string | undefined, ctx: EngineContext): Promise<AttemptSummary> {
+    const { message, last } = job.data
+    const step = await ctx.run(message)
+    if (step.type === 'retry') return await later(job, token, { message: step.message, last: summarise(message.attempt, step.result) }, step.delay)
+    if (step.type === 'postpone') {
+      const since = step.message.unknownSince
+      if (step.reason === 'unknown-key' && since !== undefined && Date.now() - since >= settings.unknownKeyLimit) {
+        const at = Date.now()
+        await deadline(job.updateData({ message: step.message, last: { attempt: message.attempt - 1, outcome: 'unknown-key', at } }), `while recording message ${job.id}`)
+        ctx.log.error({ messageId: message.id, key: message.key, unknownSince: new Date(since).toISOString() },
+          `fastify-openapi-callbacks: no process knew the key "${message.key}" for ${Math.round((at - since) / 1000)} s; the message ended as unknown-key: replay it once workers know the key`)
+        throw new UnrecoverableError(`unknown-key: no process knows the key "${message.key}"`)
+      }
+      return await later(job, token, { message: step.message, ...(last === undefined ? {} : { last }) }, step.delay)
+    }
+    const summary = summarise(message.attempt, step.result)
+    finals.set(job, step)
+    if (step.outcome === 'delivered' || step.outcome === 'contract-violation') return summary
+    await deadline(job.updateData({ message: step.message, last: summary }), `while recording message ${job.id}`)
+    throw new UnrecoverableError(`${step.outcome}: ${summary.error?.message}`)
+  }
+
+  return {
+    async open (ctx) {
+      context = ctx
+      const ready = async (): Promise<void> => {
+        await theQueue().waitUntilReady()
+        await checkRedisConfig(redis(), ctx.log)
+      }
+      await deadline(ready(), 'at open()')
+    },
+
+    async add (message, delay) {
+      const data: JobData = { message }
+      await deadline(theQueue().add(message.key, data, { ...jobOptions, jobId: message.id, delay: Math.max(0, Math.round(delay)) }), `while enqueuing message ${message.id}`)
+    },
+
+    async work () {
+      const ctx = context!
+      if (redis().options.maxRetriesPerRequest !== null) {
+        throw new InvalidEngineOptionsError('a client given as `connection` must have maxRetriesPerRequest: null to deliver (BullMQ\'s workers wait on Redis without a bound)')
+      }
+      worker = new Worker<JobData, AttemptSummary>(queueName, (job, token) => {
+        const attempt = run(job, token, ctx)
+        const settle = (): void => { running.delete(attempt) }
+        running.add(attempt)
+        attempt.then(settle, settle)
+        return attempt
+      }, {
+        connection: redis(),
+        prefix,
+        concurrency: ctx.concurrency,
+        lockDuration: settings.lockDuration,
+        stalledInterval: settings.stalledInterval,
+        maxStalledCount: settings.maxStalledCount
+      })
+      worker.on('completed', job => {
+        const step = finals.get(job)
+        if (step !== undefined) ctx.finished(step)
+      })
+      worker.on('failed', (job, error) => {
+        const step = job === undefined ? undefined : finals.get(job)
+        if (step !== undefined) ctx.finished(step)
+        else if (!(error instanceof UnrecoverableError)) {
+          ctx.log.error({ err: error, messageId: job?.id }, `fastify-openapi-callbacks: an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
+        }
+      })
+      worker.on('stalled', jobId => { ctx.log.warn({ messageId: jobId }, 'fastify-openapi-callbacks: an attempt stalled (its worker died or was blocked); the message runs again') })
+      worker.on('error', error => { ctx.log.error({ err: error }, 'fastify-openapi-callbacks: the BullMQ worker reported an error') })
+      await deadline(worker.waitUntilReady(), 'when the worker started')
+    },
+
+    async close () {
+      // stops fetching at once; the attempts in flight end within the plugin's closeGrace, and are recorded
+      const stopped = Promise.all([worker?.close(), queue?.close()])
+      await Promise.allSettled(running)
+      try {
+        await deadline(stopped, 'at close()')
+      } catch (error) {
+        log()?.error({ err: error }, 'fastify-openapi-callbacks: Redis did not answer at close; the connections are dropped, and attempts not recorded run again')
+        // BullMQ's own close waits for Redis without a bound: its sockets are dropped instead, without waiting
+        for (const closable of [worker, queue]) closable?.disconnect().catch(() => {})
+      }
+      if (client !== undefined && client !== connection) client.disconnect()
+    },
+
+    async pending () {
+      // Redis keeps them
+      return []
+    },
+
+    async get (id) {
+      const job = await deadline(theQueue().getJob(id), `while reading message ${id}`) as MessageJob | undefined
+      return job === undefined ? undefined : record(job, await deadline(job.getState(), `while reading message ${id}`))
+    },
+
+    async replay (id) {
+      const job = await deadline(theQueue().getJob(id), `while reading message ${id}`) as MessageJob | undefined
+      if (job === undefined) throw new MessageNotFoundError(id)
+      const state = await deadline(job.getState(), `while reading message ${id}`)
+      if (state !== 'failed') throw new ReplayRefusedError(id, record(job, state).state)
+      const message: DeliveryMessage = { ...job.data.message, attempt: 1 }
+      delete message.unknownSince
+      await deadline(job.updateData({ ...job.data, message }), `while replaying message ${id}`)
+      await deadline(job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }), `while replaying message ${id}`)
+    },
+
+    async failed ({ offset = 0, limit = 100 } = {}) {
+      if (!Number.isInteger(offset) || offset < 0 || !Number.isInteger(limit) || limit < 1) {
+        throw new InvalidPageError(`offset must be a whole number from 0 and limit one from 1, not ${offset} and ${limit}`)
+      }
+      const [jobs, total] = await deadline(Promise.all([theQueue().getFailed(offset, offset + limit - 1), theQueue().getFailedCount()]), 'while listing failed messages')
+      return { total, messages: (jobs as MessageJob[]).map(job => record(job, 'failed')) }
+    }
+  }
+}

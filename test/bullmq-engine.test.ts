@@ -1,0 +1,156 @@
+// The BullMQ engine on a real redis-server, driven by a scripted EngineContext: it obeys the steps it is given.
+import t from 'tap'
+import type { Test } from 'tap'
+import { bullmqEngine } from '../lib/bullmq.js'
+import type { BullmqEngineOptions } from '../lib/delivery/engines/bullmq-options.js'
+import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.js'
+import type { DeliveryMessage } from '../lib/delivery/message.js'
+import { newMessageId } from '../lib/delivery/message.js'
+import type { AttemptResult } from '../lib/delivery/sender.js'
+import { ReceiverStatusError, ReceiverGoneError } from '../lib/util/errors.js'
+import { eventually } from './eventually.js'
+import { recordingLogger } from './receivers.js'
+import { startRedis, withRedis } from './redis-server.js'
+import type { RedisServer } from './redis-server.js'
+
+type FinalStep = Extract<AttemptStep, { type: 'final' }>
+
+const delivered: AttemptResult = { outcome: 'delivered', statusCode: 200, body: undefined }
+const unavailable: AttemptResult = { outcome: 'retryable', statusCode: 503, error: new ReceiverStatusError('127.0.0.1:1', 503, 'a temporary failure') }
+const gone: AttemptResult = { outcome: 'gone', statusCode: 410, error: new ReceiverGoneError('127.0.0.1:1') }
+
+function message (fields: Partial<DeliveryMessage> = {}): DeliveryMessage {
+  return {
+    id: newMessageId(),
+    key: 'invoicePaid',
+    target: { kind: 'webhook', key: 'invoicePaid', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' },
+    body: '{"id":"inv-1"}',
+    headers: {},
+    attempt: 1,
+    enqueuedAt: Date.now(),
+    ...fields
+  }
+}
+
+const final = (outcome: FinalStep['outcome'], m: DeliveryMessage, result: AttemptResult): FinalStep => ({ type: 'final', outcome, message: m, result })
+
+withRedis(() => {
+  let redis: RedisServer
+  let queues = 0
+  t.before(async () => { redis = await startRedis() })
+  t.teardown(() => redis?.stop())
+
+  /** An opened engine on a queue of its own; `script` answers each run. Closed when the test ends. */
+  async function open (t: Test, script: (m: DeliveryMessage, run: number) => AttemptStep | Promise<AttemptStep>, options: Partial<BullmqEngineOptions> = {}) {
+    const { log, entries } = recordingLogger()
+    const runs: DeliveryMessage[] = []
+    const finished: FinalStep[] = []
+    const context: EngineContext = {
+      concurrency: 4,
+      run: async m => { runs.push(m); return await script(m, runs.length) },
+      finished: step => { finished.push(step) },
+      log
+    }
+    const engine = bullmqEngine({ connection: redis.client(), queueName: `engine-${++queues}`, ...options })
+    t.teardown(() => engine.close())
+    await engine.open(context)
+    return { engine, runs, finished, entries }
+  }
+
+  t.test('a retry stores the next message and runs it after its delay; the end is reported once recorded', async t => {
+    const { engine, runs, finished } = await open(t, (m, run) => run === 1
+      ? { type: 'retry', delay: 50, message: { ...m, attempt: 2 }, result: unavailable }
+      : final('delivered', m, delivered))
+    const m = message()
+    await engine.add(m, 0)
+    await engine.work()
+    await eventually(() => finished.length === 1, 'the delivery to be reported')
+    t.same(runs.map(run => [run.id, run.attempt]), [[m.id, 1], [m.id, 2]], 'attempt 1, then attempt 2 of the same message')
+    const record = await engine.get(m.id)
+    t.match(record, { id: m.id, key: 'invoicePaid', state: 'delivered', attempts: 2, last: { attempt: 2, outcome: 'delivered', statusCode: 200 } })
+  })
+
+  t.test('adding a message whose id is kept is a no-op', async t => {
+    const { engine, runs, finished } = await open(t, m => final('delivered', m, delivered))
+    const m = message()
+    await engine.add(m, 0)
+    await engine.add({ ...m, body: '{"id":"other"}' }, 0)
+    await engine.work()
+    await eventually(() => finished.length === 1, 'the delivery')
+    await engine.add(m, 0)
+    t.equal((await engine.get(m.id))?.state, 'delivered', 'a finished message is not run again')
+    t.same(runs.map(run => run.body), ['{"id":"inv-1"}'], 'one run, of the first body')
+  })
+
+  t.test('a postpone is not an attempt; past unknownKeyLimit the message ends as unknown-key, and replay restarts it', async t => {
+    let knows = false
+    const { engine, runs, finished, entries } = await open(t, m => knows
+      ? final('delivered', m, delivered)
+      : { type: 'postpone', delay: 20, reason: 'unknown-key', message: { ...m, unknownSince: m.unknownSince ?? Date.now() } },
+    { unknownKeyLimit: 200 })
+    const m = message()
+    await engine.add(m, 0)
+    await engine.work()
+    const ended = await eventually(async () => {
+      const record = await engine.get(m.id)
+      return record?.state === 'unknown-key' && record
+    }, 'the message to end as unknown-key')
+    t.ok(runs.length >= 2, 'postponed several times first')
+    t.ok(runs.every(run => run.attempt === 1), 'each postpone kept attempt 1')
+    t.match(ended, { attempts: 0, last: { outcome: 'unknown-key' } })
+    t.ok(entries.some(entry => entry.level === 50 && /no process knew the key "invoicePaid"/.test(entry.msg)), 'logged as an error')
+    t.same((await engine.failed()).messages.map(record => record.id), [m.id], 'listed among the failed')
+    t.same(finished, [], 'not an outcome of an attempt')
+
+    knows = true
+    await engine.replay(m.id)
+    await eventually(() => finished.length === 1, 'the replayed delivery')
+    const replayed = runs.at(-1)!
+    t.equal(replayed.attempt, 1, 'replayed from attempt 1')
+    t.notOk('unknownSince' in replayed, 'no longer unknown')
+    t.equal((await engine.get(m.id))?.state, 'delivered')
+  })
+
+  t.test('ends other than delivered are failed jobs: listed by page, replayed with the same id', async t => {
+    let answer: AttemptResult = gone
+    const { engine, finished } = await open(t, m => final(answer.outcome === 'gone' ? 'gone' : 'delivered', m, answer))
+    const messages = [message(), message(), message()]
+    for (const m of messages) await engine.add(m, 0)
+    await engine.work()
+    await eventually(() => finished.length === 3, 'three ends')
+    const first = await engine.failed({ limit: 2 })
+    const second = await engine.failed({ offset: 2, limit: 2 })
+    t.equal(first.total, 3)
+    t.equal(first.messages.length, 2)
+    t.same([...first.messages, ...second.messages].map(record => record.id).sort(), messages.map(m => m.id).sort(), 'two pages hold all three')
+    t.match(first.messages[0], { state: 'gone', attempts: 1, last: { outcome: 'gone', statusCode: 410, error: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_GONE' } } })
+
+    answer = delivered
+    await engine.replay(messages[0]!.id)
+    await eventually(() => finished.length === 4, 'the replayed delivery')
+    t.equal((await engine.get(messages[0]!.id))?.state, 'delivered')
+    await t.rejects(engine.replay(messages[0]!.id), { code: 'FST_OPENAPI_CALLBACKS_REPLAY_REFUSED', message: /it is delivered/ })
+    await t.rejects(engine.replay('msg_none'), { code: 'FST_OPENAPI_CALLBACKS_MESSAGE_NOT_FOUND' })
+    t.equal(await engine.get('msg_none'), undefined)
+    await t.rejects(engine.failed({ offset: -1 }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PAGE' })
+    await t.rejects(engine.failed({ limit: 0 }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PAGE' })
+  })
+
+  t.test('a pending message reads as waiting or delayed, with the last attempt\'s summary', async t => {
+    const { engine, runs } = await open(t, m => ({ type: 'retry', delay: 60_000, message: { ...m, attempt: 2 }, result: unavailable }))
+    const later = message()
+    await engine.add(later, 60_000)
+    t.match(await engine.get(later.id), { state: 'delayed', attempts: 0, last: undefined })
+    const now = message()
+    await engine.add(now, 0)
+    t.match(await engine.get(now.id), { state: 'waiting' })
+    await engine.work()
+    await eventually(() => runs.length === 1, 'the first attempt')
+    const record = await eventually(async () => {
+      const found = await engine.get(now.id)
+      return found?.state === 'delayed' && found
+    }, 'the retry to be stored')
+    t.match(record, { attempts: 1, message: { attempt: 2 }, last: { attempt: 1, outcome: 'retryable', statusCode: 503, error: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS' } } })
+    t.same(await engine.pending(), [], 'Redis keeps them: nothing for onPending')
+  })
+})

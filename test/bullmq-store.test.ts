@@ -1,0 +1,149 @@
+// The BullMQ engine when Redis is misconfigured, paused, down or gone at close: warned, bounded, retried, never lost.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import t from 'tap'
+import type { Test } from 'tap'
+import { Redis } from 'ioredis'
+import { bullmqEngine } from '../lib/bullmq.js'
+import type { BullmqEngineOptions } from '../lib/bullmq.js'
+import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.js'
+import type { DeliveryMessage } from '../lib/delivery/message.js'
+import { newMessageId } from '../lib/delivery/message.js'
+import type { AttemptResult } from '../lib/delivery/sender.js'
+import { withDeadline } from '../lib/util/deadline.js'
+import { ReceiverStatusError } from '../lib/util/errors.js'
+import { eventually } from './eventually.js'
+import { recordingLogger } from './receivers.js'
+import { startRedis, withRedis } from './redis-server.js'
+import type { RedisServer } from './redis-server.js'
+
+type FinalStep = Extract<AttemptStep, { type: 'final' }>
+const delivered: AttemptResult = { outcome: 'delivered', statusCode: 200, body: undefined }
+const unavailable: AttemptResult = { outcome: 'retryable', statusCode: 503, error: new ReceiverStatusError('127.0.0.1:1', 503, 'a temporary failure') }
+
+function message (): DeliveryMessage {
+  return { id: newMessageId(), key: 'invoicePaid', target: { kind: 'webhook', key: 'invoicePaid', name: 'invoice-paid', method: 'POST', url: 'http://127.0.0.1:1/hooks' }, body: '{}', headers: {}, attempt: 1, enqueuedAt: Date.now() }
+}
+
+withRedis(() => {
+  async function server (t: Test, args: string[] = []): Promise<RedisServer> {
+    const redis = await startRedis(args)
+    t.teardown(() => redis.stop())
+    return redis
+  }
+
+  function context (run: EngineContext['run'] = async m => ({ type: 'final', outcome: 'delivered', message: m, result: delivered })) {
+    const { log, entries } = recordingLogger()
+    const finished: FinalStep[] = []
+    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, log }, entries, finished }
+  }
+
+  async function opened (t: Test, options: BullmqEngineOptions, run?: EngineContext['run']) {
+    const engine = bullmqEngine(options)
+    t.teardown(() => engine.close())
+    const made = context(run)
+    await engine.open(made.context)
+    return { engine, ...made }
+  }
+
+  const warnings = (entries: Array<Record<string, any>>): string[] => entries.filter(entry => entry.level === 40).map(entry => entry.msg)
+
+  t.test('open() warns when Redis would lose acknowledged messages, and is quiet when it would not', async t => {
+    const good = await opened(t, { connection: (await server(t)).client() })
+    t.same(warnings(good.entries), [], 'appendonly yes and noeviction: no warning')
+    const bad = await opened(t, { connection: (await server(t, ['--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'])).client() })
+    t.match(warnings(bad.entries), [
+      /Redis has appendonly no, not yes: without the append-only file, a Redis restart loses every message/,
+      /Redis has maxmemory-policy allkeys-lru, not noeviction: .*an evicted job is a lost callback/
+    ])
+  })
+
+  t.test('open() says so when the server forbids CONFIG, and goes on', async t => {
+    const { engine, entries } = await opened(t, { connection: (await server(t, ['--rename-command', 'CONFIG', '""'])).client() })
+    t.match(warnings(entries), [/could not read the Redis configuration \(CONFIG GET refused\)/])
+    const m = message()
+    await engine.add(m, 0)
+    t.equal((await engine.get(m.id))?.state, 'waiting', 'the engine works')
+  })
+
+  t.test('with no Redis, open() fails after `timeout`, and close() still returns', async t => {
+    const engine = bullmqEngine({ connection: { path: '/tmp/fastify-openapi-callbacks-no-redis.sock' }, timeout: 300 })
+    await t.rejects(engine.open(context().context), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', message: /Redis did not answer at open\(\) within 300 ms/ })
+    await engine.close()
+  })
+
+  t.test('enqueue() against a paused Redis fails after `timeout` with a coded error', async t => {
+    const redis = await server(t)
+    const { engine } = await opened(t, { connection: redis.client(), timeout: 200 })
+    await redis.client().call('CLIENT', 'PAUSE', '1000', 'WRITE')
+    await t.rejects(engine.add(message(), 0), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', statusCode: 503 })
+  })
+
+  t.test('an attempt Redis could not record in time is run again, and reported in the log', async t => {
+    const redis = await server(t)
+    const admin = redis.client()
+    const runs: number[] = []
+    const { engine, entries, finished } = await opened(t, { connection: redis.client(), timeout: 200, recordRetryDelay: 50 }, async m => {
+      runs.push(m.attempt)
+      if (runs.length > 1) return { type: 'final', outcome: 'delivered', message: m, result: delivered }
+      // Redis stops taking writes for longer than the engine waits for it
+      await admin.call('CLIENT', 'PAUSE', '600', 'WRITE')
+      return { type: 'retry', delay: 10, message: { ...m, attempt: 2 }, result: unavailable }
+    })
+    const m = message()
+    await engine.add(m, 0)
+    await engine.work()
+    await eventually(() => finished.length === 1, 'the delivery after Redis came back')
+    t.same(runs, [1, 2], 'the retry stored late is run, once')
+    t.ok(entries.some(entry => entry.level === 50 && /an attempt could not be recorded in Redis; the message runs again in 50 ms/.test(entry.msg)), 'logged')
+  })
+
+  t.test('a client given without maxRetriesPerRequest: null can enqueue but not deliver', async t => {
+    const redis = await server(t)
+    const client = new Redis({ path: redis.socket })
+    t.teardown(() => client.disconnect())
+    const { engine } = await opened(t, { connection: client })
+    await engine.add(message(), 0)
+    await t.rejects(engine.work(), { code: 'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS', message: /maxRetriesPerRequest: null/ })
+    t.equal(client.status, 'ready', 'the given client is not closed by the engine')
+  })
+
+  t.test('close() lets the attempts in flight end and records them; the rest stay in Redis', async t => {
+    const redis = await server(t)
+    let release: () => void = () => {}
+    const held = new Promise<void>(resolve => { release = resolve })
+    let started = 0
+    const queueName = 'graceful'
+    const { engine, finished } = await opened(t, { connection: { path: redis.socket }, queueName }, async m => {
+      started++
+      await held
+      return { type: 'final', outcome: 'delivered', message: m, result: delivered }
+    })
+    const messages = Array.from({ length: 10 }, message)
+    for (const m of messages) await engine.add(m, 0)
+    await engine.work()
+    await eventually(() => started === 4, 'four attempts in flight')
+    const closed = engine.close()
+    setTimeout(release, 100)
+    await closed
+    t.equal(finished.length, 4, 'the four in flight were recorded and reported before close() resolved')
+    t.equal(started, 4, 'nothing more was fetched')
+    const reader = bullmqEngine({ connection: redis.client(), queueName })
+    t.teardown(() => reader.close())
+    const states = await Promise.all(messages.map(async m => (await reader.get(m.id))?.state))
+    t.same(states.filter(state => state === 'delivered').length, 4)
+    t.same(states.filter(state => state === 'waiting').length, 6, 'the others wait for the next worker')
+  })
+
+  t.test('close() with Redis gone drops the connections after `timeout`, never hangs', async t => {
+    const redis = await server(t)
+    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fixtures/close-dead-redis.ts'), redis.socket], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => { child.kill('SIGKILL') })
+    let output = ''
+    child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const code = await withDeadline(once(child, 'exit').then(([exitCode]) => exitCode), 30_000, () => new Error('close() hung: the child did not exit within 30 s'))
+    t.equal(code, 0)
+    t.same(JSON.parse(output), { closed: true, logged: true }, 'close() returned, and said it gave up on Redis')
+  })
+})

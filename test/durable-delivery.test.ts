@@ -1,0 +1,143 @@
+// Durable delivery through the real plugin: an API process that only enqueues, workers that deliver, one Redis.
+import t from 'tap'
+import type { Test } from 'tap'
+import type { AddressInfo } from 'node:net'
+import { Queue } from 'bullmq'
+import { Webhook } from 'standardwebhooks'
+import { buildApp } from '../example/app.js'
+import { buildExternalApi } from '../example/external-api.js'
+import { bullmqEngine } from '../lib/bullmq.js'
+import type { AttemptEvent, OutcomeEvent } from '../lib/index.js'
+import { eventually } from './eventually.js'
+import { durableApp, SECRET } from './fixtures/durable-app.js'
+import type { DurableAppOptions } from './fixtures/durable-app.js'
+import { startReceiver } from './receivers.js'
+import type { Handler } from './receivers.js'
+import { startRedis, withRedis } from './redis-server.js'
+import type { RedisServer } from './redis-server.js'
+
+const status = (code: number): Handler => (_, response) => { response.writeHead(code).end() }
+
+withRedis(() => {
+  let redis: RedisServer
+  let queues = 0
+  t.before(async () => { redis = await startRedis() })
+  t.teardown(() => redis?.stop())
+
+  async function app (t: Test, options: Omit<DurableAppOptions, 'socket'>) {
+    const made = await durableApp({ socket: redis.socket, ...options })
+    t.teardown(() => made.app.close())
+    await made.app.ready()
+    return made
+  }
+
+  async function receiver (t: Test, handler?: Handler) {
+    const started = await startReceiver(handler)
+    t.teardown(() => started.close())
+    return started
+  }
+
+  t.test('the schedule, scaled down: one webhook-id, signatures others verify, hooks in the process that attempted', async t => {
+    const answers = [503, 503, 200]
+    const hooks = await receiver(t, (request, response) => status(answers.shift() ?? 200)(request, response))
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
+    const attempts: AttemptEvent[] = []
+    const outcomes: OutcomeEvent[] = []
+    await app(t, { queueName, deliver: true, delivery: { schedule: [0, 50, 100], onAttempt: event => { attempts.push(event) }, onOutcome: event => { outcomes.push(event) } } })
+
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, `${hooks.origin}/hooks`, { n: 1 })
+    await eventually(() => outcomes.length === 1, 'the outcome in the worker')
+    t.match(outcomes[0], { messageId: id, outcome: 'delivered', attempts: 3, result: { statusCode: 200 } })
+    t.same(attempts.map(event => [event.attempt, event.result.statusCode]), [[1, 503], [2, 503], [3, 200]])
+    t.same(hooks.received.map(request => request.headers['webhook-id']), [id, id, id], 'one webhook-id on every attempt')
+    const verifier = new Webhook(SECRET.slice('whsec_'.length))
+    for (const request of hooks.received) {
+      t.same(verifier.verify(request.body, request.headers as Record<string, string>), { n: 1 }, 'standardwebhooks verifies it')
+    }
+    t.match(await engine.get(id), { state: 'delivered', attempts: 3, last: { outcome: 'delivered', statusCode: 200 } })
+  })
+
+  t.test('enqueue() resolves once Redis holds the message: an API process that does not deliver', async t => {
+    const hooks = await receiver(t)
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, hooks.origin, { n: 2 })
+    t.match(await engine.get(id), { id, key: 'webhook_invoice_paid_post', state: 'waiting', attempts: 0, message: { body: '{"n":2}' } })
+    t.same(hooks.received, [], 'nothing delivered by the API process')
+    await app(t, { queueName, deliver: true })
+    await eventually(() => hooks.received.length === 1, 'a worker to deliver it')
+    t.equal(hooks.received[0]!.headers['webhook-id'], id)
+  })
+
+  t.test('a rolling deploy: an old worker postpones a key it does not know, without an attempt; a new one delivers it', async t => {
+    const hooks = await receiver(t)
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
+    const lines: Array<Record<string, any>> = []
+    const logger = { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+    await app(t, { queueName, deliver: true, webhooks: ['invoice-paid'], delivery: { unknownKeyGrace: 0 }, logger })
+
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-refunded']!, hooks.origin, { n: 3 })
+    const postponed = await eventually(async () => {
+      const record = await engine.get(id)
+      return record?.message.unknownSince !== undefined && record
+    }, 'the old worker to postpone it')
+    t.match(postponed, { state: 'delayed', attempts: 0, message: { attempt: 1, unknownReported: true } })
+    t.ok(lines.some(line => line.level === 50 && line.messageId === id && /knows its key/.test(line.msg)), 'reported by the old worker')
+    t.same(hooks.received, [], 'no attempt')
+
+    await app(t, { queueName, deliver: true })
+    // the runner waits 30 s before trying an unknown key again; promoting the job stands for that wait
+    const queue = new Queue(queueName, { connection: redis.client() })
+    t.teardown(() => queue.close())
+    await eventually(async () => {
+      await (await queue.getJob(id))?.promote().catch(() => {})
+      return hooks.received.length === 1
+    }, 'the new worker to deliver it')
+    t.equal(hooks.received[0]!.headers['webhook-id'], id)
+    t.match(await eventually(async () => {
+      const record = await engine.get(id)
+      return record?.state === 'delivered' && record
+    }, 'the delivery to be recorded'), { attempts: 1 })
+  })
+
+  t.test('replay: a message that ended gone runs again from attempt 1 with the same webhook-id', async t => {
+    let answer = 410
+    const hooks = await receiver(t, (request, response) => status(answer)(request, response))
+    const queueName = `durable-${++queues}`
+    const outcomes: OutcomeEvent[] = []
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: true, delivery: { onOutcome: event => { outcomes.push(event) } } })
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, hooks.origin, { n: 4 })
+    await eventually(() => outcomes.length === 1, 'the message to end')
+    t.equal(outcomes[0]!.outcome, 'gone')
+    t.match(await engine.failed(), { total: 1, messages: [{ id, state: 'gone', attempts: 1 }] })
+
+    answer = 200
+    await engine.replay(id)
+    await eventually(() => outcomes.length === 2, 'the replay to end')
+    t.match(outcomes[1], { messageId: id, outcome: 'delivered', attempts: 1 })
+    t.same(hooks.received.map(request => request.headers['webhook-id']), [id, id])
+    t.match(await engine.failed(), { total: 0 })
+  })
+
+  t.test('the invoice example, durable: paying enqueues, a worker of the same app delivers the signed callback', async t => {
+    const lines: Array<Record<string, any>> = []
+    const external = await buildExternalApi({ secret: SECRET, logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
+    await external.listen({ host: '127.0.0.1', port: 0 })
+    t.teardown(() => external.close())
+    const queueName = `durable-${++queues}`
+    const delivery = { secret: SECRET, allowHttp: true, allow: ['127.0.0.1'] }
+    const api = await buildApp({ queue: true, delivery: { ...delivery, engine: bullmqEngine({ connection: redis.client(), queueName }), deliver: false } })
+    t.teardown(() => api.close())
+    const worker = await buildApp({ queue: true, delivery: { ...delivery, engine: bullmqEngine({ connection: redis.client(), queueName }) } })
+    t.teardown(() => worker.close())
+    await worker.ready()
+    const callbackUrl = `http://127.0.0.1:${(external.server.address() as AddressInfo).port}`
+    await api.inject({ method: 'POST', url: `/invoices/?callback_url=${encodeURIComponent(callbackUrl)}`, payload: { id: 'inv-1', customer: 'Ada', total: 12.5 } })
+    const paid = (await api.inject({ method: 'POST', url: '/invoices/inv-1/pay' })).json()
+    t.match(paid, { msg: 'Invoice paid', callback: /^queued as msg_/ })
+    const received = await eventually(() => lines.find(line => line.msg === 'external API: signed invoice callback received'), 'the external API to receive it')
+    t.match(received, { invoice: 'inv-1', event: { description: 'Invoice inv-1 paid', paid: true }, webhookId: paid.callback.slice('queued as '.length) })
+  })
+})
