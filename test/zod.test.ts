@@ -101,7 +101,7 @@ test('runtime expressions are checked against a route\'s zod schemas, shared one
     ['{$request.query.target}', 'query parameter "target", which the route\'s querystring schema does not declare'],
     ['{$request.path.order}', 'path parameter "order", which the route\'s params schema does not declare'],
     ['{$response.body#/total}', '"#/total" in the response body, which none of the route\'s response schemas declares']
-  ]) {
+  ] as const) {
     const wrong = callbackRouter()
     wrong.post(key, { name: 'wrong' })
     const other = await zodApp()
@@ -167,14 +167,14 @@ test('declared zod header and query parameters are checked with their schemas', 
   })
   await app.ready()
 
-  const sent = await app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'x-attempt': 2 }, query: { tenant: 'acme' } })
+  const sent = await app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'X-Attempt': 2 }, query: { tenant: 'acme' } })
   t.equal(sent.outcome, 'delivered')
   t.equal(receiver.received[0]!.url, '/hooks?tenant=acme')
   t.equal(receiver.received[0]!.headers['x-attempt'], '2')
-  await t.rejects(app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'x-attempt': 0 }, query: { tenant: 'acme' } }), {
+  await t.rejects(app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'X-Attempt': 0 }, query: { tenant: 'acme' } }), {
     code: 'FST_OPENAPI_CALLBACKS_INVALID_PARAMETERS', message: /headers break their schema: \/X-Attempt: Too small/
   })
-  await t.rejects(app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'x-attempt': 1 }, query: { tenant: 'a' } }), {
+  await t.rejects(app.callbacks.send(ping, `${receiver.origin}/hooks`, undefined, { headers: { 'X-Attempt': 1 }, query: { tenant: 'a' } }), {
     code: 'FST_OPENAPI_CALLBACKS_INVALID_PARAMETERS', message: /query break their schema: \/tenant: Too small/
   })
   t.equal(receiver.received.length, 1, 'nothing else was sent')
