@@ -72,6 +72,28 @@ for (const openapi of ['3.0.3', '3.1.0']) {
   })
 }
 
+interface TreeNode { name: string, children: TreeNode[] }
+const Node: z.ZodType<TreeNode> = z.object({ name: z.string(), get children () { return z.array(Node) } }).meta({ id: 'ZodTestNode' })
+
+for (const openapi of ['3.0.3', '3.1.0']) {
+  test(`recursive and registered zod schemas: components, their parameters split, in OpenAPI ${openapi}`, async (t) => {
+    const app = await zodApp(openapi)
+    t.teardown(() => app.close())
+    const router = callbackRouter()
+    router.put('{$request.body#/children/0/children/0/name}', {
+      name: 'tree',
+      schema: { body: Node, headers: z.object({ 'x-tree': z.string().describe('Which tree') }).meta({ id: 'ZodTestTreeHeaders' }) }
+    })
+    app.post('/trees', { schema: { body: Node, callbacks: router.routes } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as Json
+    t.same(await validationErrors(document), [], 'valid against the official schema, no dangling $ref')
+    const tree = document.paths['/trees'].post.callbacks.tree['{$request.body#/children/0/children/0/name}'].put
+    t.same(tree.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/ZodTestNode' })
+    t.same(tree.parameters, [{ name: 'x-tree', in: 'header', required: true, description: 'Which tree', schema: { type: 'string' } }])
+  })
+}
+
 test('runtime expressions are checked against a route\'s zod schemas, shared ones included', async (t) => {
   const app = await zodApp()
   t.teardown(() => app.close())

@@ -55,8 +55,17 @@ const readable = { input: new WeakMap<ZodSchema, Json>(), output: new WeakMap<Zo
 export function readableSchema (schema: unknown, io: SchemaIo): unknown {
   if (!isZodSchema(schema)) return schema
   let json = readable[io].get(schema)
-  if (json === undefined) readable[io].set(schema, json = convert(schema, io, 'draft-2020-12'))
+  if (json === undefined) readable[io].set(schema, json = inlineRoot(convert(schema, io, 'draft-2020-12')))
   return json
+}
+
+/** A schema registered with an id converts to a `$ref` to its own `$defs`: its definition, read in place, `$defs` kept. */
+function inlineRoot (json: Json): Json {
+  const { $ref, ...rest } = json
+  const id = typeof $ref === 'string' ? /^#\/(?:\$defs|definitions)\/(.+)$/.exec($ref)?.[1] : undefined
+  const defs = (rest.$defs ?? rest.definitions) as Json | undefined
+  if (id === undefined || defs === undefined || !isObject(defs[id])) return json
+  return { ...rest, ...defs[id] }
 }
 
 // keywords zod writes that a document's schema does not hold, and those OpenAPI 3.0 has not (as fastify-type-provider-zod)
@@ -68,10 +77,12 @@ const NOT_IN_OPENAPI_30 = ['unevaluatedProperties', 'dependentSchemas', 'pattern
 /**
  * The schema as the document holds it, as fastify-type-provider-zod writes a route's: JSON Schema for the document's
  * version, and shared schemas (z.globalRegistry ids) as `$ref`s to the components its `jsonSchemaTransformObject`
- * adds (`Invoice`, or `InvoiceInput` for the input side).
+ * adds (`Invoice`, or `InvoiceInput` for the input side). `inline`: a registered schema's own definition, not its
+ * `$ref` (a parameter container is split into its properties).
  */
-export function documentSchema (schema: ZodSchema, io: SchemaIo, openapi30: boolean): Json {
-  const json = convert(schema, io, openapi30 ? 'openapi-3.0' : 'draft-2020-12')
+export function documentSchema (schema: ZodSchema, io: SchemaIo, openapi30: boolean, inline = false): Json {
+  const converted = convert(schema, io, openapi30 ? 'openapi-3.0' : 'draft-2020-12')
+  const json = inline ? inlineRoot(converted) : converted
   const remove = new Set(openapi30 ? [...IDENTITY_KEYWORDS, ...NOT_IN_OPENAPI_30] : IDENTITY_KEYWORDS)
   const suffix = io === 'input' ? 'Input' : ''
   // a fresh tree from zod, rewritten in place by a work list through its subschemas only: a `default` or an

@@ -65,7 +65,7 @@ function addParameters (shape: OperationShape, schemas: unknown[], given: Json, 
     const slot = schemas.push(schema) - 1
     if (isZodSchema(given)) {
       shape.documented.set(slot, openapi30 => {
-        const { description, ...schema } = (documentSchema(given, 'output', openapi30).properties as Json)[name] as Json
+        const { description, ...schema } = (documentSchema(given, 'output', openapi30, true).properties as Json)[name] as Json
         return schema
       })
     }
