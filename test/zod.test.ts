@@ -202,13 +202,15 @@ test('declared zod header and query parameters are checked with their schemas', 
   t.equal(receiver.received.length, 1, 'nothing else was sent')
 })
 
-test('an asynchronous zod schema cannot check a payload now: a coded error, nothing sent', async (t) => {
+test('an asynchronous zod schema cannot check a payload now, a refinement of the whole payload fails at /: coded errors, nothing sent', async (t) => {
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())
   const app = await zodApp()
   t.teardown(() => app.close())
   const hook = app.webhooks.post('async', { schema: { body: z.object({ id: z.string() }).refine(async () => true) } })
+  const never = app.webhooks.post('never', { schema: { body: z.object({ id: z.string() }).refine(() => false, 'never valid') } })
   await app.ready()
   await t.rejects(app.callbacks.send(hook, `${receiver.origin}/hooks`, { id: 'a' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PAYLOAD', message: /the schema is asynchronous/ })
+  await t.rejects(app.callbacks.send(never, `${receiver.origin}/hooks`, { id: 'a' }), { validation: ['/: never valid'] }, 'a fault of the whole payload is at /')
   t.equal(receiver.received.length, 0)
 })

@@ -17,7 +17,7 @@ export interface ZodSchema {
 
 interface StandardResult {
   value?: unknown
-  issues?: ReadonlyArray<{ message: string, path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>
+  issues?: ReadonlyArray<{ message: string, path?: readonly PropertyKey[] }>
 }
 
 /** `input`: what the schema accepts; `output`: what it gives once parsed. */
@@ -114,7 +114,7 @@ export function parseWith (schema: ZodSchema, value: unknown): ParseResult {
   return {
     ok: false,
     faults: result.issues.map(({ message, path = [] }) => {
-      const pointer = path.map(segment => '/' + String(typeof segment === 'object' ? segment.key : segment).replace(/~/g, '~0').replace(/\//g, '~1')).join('')
+      const pointer = path.map(segment => '/' + String(segment).replace(/~/g, '~0').replace(/\//g, '~1')).join('')
       return `${pointer === '' ? '/' : pointer}: ${message}`
     })
   }
@@ -124,7 +124,7 @@ export function parseWith (schema: ZodSchema, value: unknown): ParseResult {
 function readableResponses (response: unknown, io: SchemaIo): unknown {
   if (!isObject(response)) return response
   return Object.fromEntries(Object.entries(response).map(([code, value]) => [code, isObject(value) && isObject(value.content)
-    ? { ...value, content: Object.fromEntries(Object.entries(value.content).map(([type, media]) => [type, isObject(media) ? { ...media, schema: readableSchema(media.schema, io) } : media])) }
+    ? { ...value, content: Object.fromEntries(Object.entries(value.content).map(([type, media]) => [type, { ...media as Json, schema: readableSchema((media as Json).schema, io) }])) }
     : readableSchema(value, io)]))
 }
 
