@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { callbackRouter } from '../lib/index.js'
 import type { CallbackTarget } from '../lib/index.js'
+import { createInvoiceDescription } from './invoices.js'
 
 // `id`s put them in z.globalRegistry: fastify-type-provider-zod's jsonSchemaTransformObject makes them components
 export const Invoice = z.object({
@@ -40,17 +41,7 @@ export async function zodInvoiceRoutes (fastify: FastifyInstance): Promise<void>
   app.post('/invoices/', {
     schema: {
       summary: 'Create Invoice',
-      description: [
-        'Create an invoice.',
-        '',
-        'This will (let\'s imagine) let the API user (some external developer) create an invoice.',
-        '',
-        'And this path operation will:',
-        '',
-        '* Send the invoice to the client.',
-        '* Collect the money from the client.',
-        '* Send a notification back to the API user (the external developer), as a callback.'
-      ].join('\n'),
+      description: createInvoiceDescription,
       querystring: z.object({ callback_url: z.url().optional() }),
       body: Invoice,
       response: { 200: z.object({ msg: z.string() }) },

@@ -26,4 +26,11 @@ test('the zod invoice example sends its callback validated by zod and signed: th
 
   const refused = await app.inject({ method: 'POST', url: '/invoices/', payload: { id: 'inv-3', customer: 'Ada' } })
   t.equal(refused.statusCode, 400, 'the route itself is validated by fastify-type-provider-zod')
+
+  await app.inject({ method: 'POST', url: '/invoices/', payload: { id: 'quiet', customer: 'Ada', total: 1 } })
+  t.same((await app.inject({ method: 'POST', url: '/invoices/quiet/pay' })).json(), { msg: 'Invoice paid', callback: 'none: the invoice has no callback_url' })
+  const unknown = await app.inject({ method: 'POST', url: '/invoices/nope/pay' })
+  t.equal(unknown.statusCode, 404)
+  t.same(unknown.json(), { msg: 'No invoice nope' })
+  t.equal(receiver.received.length, 2, 'nothing else was sent')
 })

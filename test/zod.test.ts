@@ -211,6 +211,24 @@ test('an asynchronous zod schema cannot check a payload now, a refinement of the
   const never = app.webhooks.post('never', { schema: { body: z.object({ id: z.string() }).refine(() => false, 'never valid') } })
   await app.ready()
   await t.rejects(app.callbacks.send(hook, `${receiver.origin}/hooks`, { id: 'a' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PAYLOAD', message: /the schema is asynchronous/ })
-  await t.rejects(app.callbacks.send(never, `${receiver.origin}/hooks`, { id: 'a' }), { validation: ['/: never valid'] }, 'a fault of the whole payload is at /')
+  await t.rejects(app.callbacks.send(never, `${receiver.origin}/hooks`, { id: 'a' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PAYLOAD', message: /: \/: never valid$/ }, 'a fault of the whole payload is at /')
   t.equal(receiver.received.length, 0)
+})
+
+test('hostile property names in zod schemas are carried exactly, as own properties', async (t) => {
+  const app = await zodApp()
+  t.teardown(() => app.close())
+  const router = callbackRouter()
+  router.post('{$request.body#/__proto__}', {
+    name: 'hostile',
+    schema: { body: z.object({ ['__proto__']: z.string(), constructor: z.number() }), querystring: z.object({ ['__proto__']: z.string() }) }
+  })
+  app.post('/hostile', { schema: { body: z.object({ ['__proto__']: z.string() }), callbacks: router.routes } }, async () => ({}))
+  await app.ready()
+  const operation = (app.swagger() as Json).paths['/hostile'].post.callbacks.hostile['{$request.body#/__proto__}'].post
+  const { properties } = operation.requestBody.content['application/json'].schema
+  t.same(Object.keys(properties), ['__proto__', 'constructor'])
+  t.ok(Object.hasOwn(properties, '__proto__'))
+  t.equal(Object.getPrototypeOf(properties), Object.prototype, 'no prototype was set')
+  t.match(operation.parameters, [{ name: '__proto__', in: 'query', required: true, schema: { type: 'string' } }])
 })
