@@ -21,6 +21,19 @@ export const InvoiceEventReceived = Type.Object({
   ok: Type.Boolean()
 }, { $id: 'InvoiceEventReceived' })
 
+// FastAPI's description of its create_invoice route
+export const createInvoiceDescription = [
+  'Create an invoice.',
+  '',
+  'This will (let\'s imagine) let the API user (some external developer) create an invoice.',
+  '',
+  'And this path operation will:',
+  '',
+  '* Send the invoice to the client.',
+  '* Collect the money from the client.',
+  '* Send a notification back to the API user (the external developer), as a callback.'
+].join('\n')
+
 export const invoicesCallbackRouter = callbackRouter()
 
 export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/invoices/{$request.body.id}', {
@@ -51,17 +64,7 @@ export async function invoiceRoutes (app: FastifyInstance, { queue = false }: In
   app.post('/invoices/', {
     schema: {
       summary: 'Create Invoice',
-      description: [
-        'Create an invoice.',
-        '',
-        'This will (let\'s imagine) let the API user (some external developer) create an invoice.',
-        '',
-        'And this path operation will:',
-        '',
-        '* Send the invoice to the client.',
-        '* Collect the money from the client.',
-        '* Send a notification back to the API user (the external developer), as a callback.'
-      ].join('\n'),
+      description: createInvoiceDescription,
       querystring: Type.Object({ callback_url: Type.Optional(Type.String({ format: 'uri' })) }),
       body: Type.Ref(Invoice),
       response: { 200: Type.Object({ msg: Type.String() }) },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { buildApp } from './app.js'
+import { buildZodApp } from './zod-app.js'
 import { buildExternalApi } from './external-api.js'
 
 async function start (): Promise<void> {
@@ -13,7 +14,9 @@ async function start (): Promise<void> {
   await external.listen({ port: externalPort, host })
   // The external API runs on this machine, so its address is allowlisted and http allowed: by default only
   // https to public addresses is reached
-  const app = await buildApp({ logger: { base: { app: 'invoices' } }, delivery: { secret, allowHttp: true, allow: [host] } })
+  // `--zod`: the same app with zod schemas (zod-app.ts)
+  const build = process.argv.includes('--zod') ? buildZodApp : buildApp
+  const app = await build({ logger: { base: { app: 'invoices' } }, delivery: { secret, allowHttp: true, allow: [host] } })
   await app.listen({ port, host })
 
   const origin = `http://${host}:${port}`

@@ -5,6 +5,7 @@ import { HTTP_METHODS, httpMethod } from './methods.js'
 import { pluginHeaderIn } from './plugin-headers.js'
 import { MAX_SCHEMA_DEPTH, nestsDeeperThan } from './schema-depth.js'
 import type { HttpMethod } from './methods.js'
+import { readableSchemas } from './schema-kind.js'
 
 export type { HttpMethod } from './methods.js'
 
@@ -87,7 +88,9 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     const value = options[key]
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(`${key} must be a non-empty string`)
   }
-  const { tags, deprecated, security, schema } = options
+  const { tags, deprecated, security } = options
+  // zod schemas are checked as the JSON Schema they convert to
+  const schema = isObject(options.schema) ? readableSchemas(options.schema, 'output') : options.schema
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every(tag => typeof tag === 'string' && tag !== ''))) {
     fail('tags must be an array of non-empty strings')
   }

@@ -13,6 +13,7 @@ import { bodyMediaType, createPayloadValidator } from './payload-validator.js'
 import { createDeliveryRegistry } from './registry.js'
 import type { DeclaredWebhooks, DeliveryRegistry } from './registry.js'
 import { firstDelay } from './retry-policy.js'
+import type { SchemaStatic } from './static.js'
 import { createRunner } from './runner.js'
 import { createSecretSource } from './secrets.js'
 import { createSender } from './sender.js'
@@ -20,22 +21,22 @@ import type { AttemptResult } from './sender.js'
 import { checkTarget, createTargetResolver } from './target.js'
 import type { CallbackTarget, ResponseContext, TargetResult, WebhookTarget } from './target.js'
 
-// TypeBox 0.34 schemas carry their type in a phantom `static`; other schemas (typebox 1.x, plain JSON) give unknown
-type StaticOf<T> = T extends { static: infer V } ? V : unknown
+// what the app gives: a zod schema's input (parsed before it is sent); what it gets back: a zod schema's output
+type StaticOf<T> = SchemaStatic<T, 'input'>
 type SuccessKey<R> = { [K in keyof R]: `${K & (string | number)}` extends `2${string}` | 'default' ? K : never }[keyof R]
 
 /** The payload a definition's body schema describes. */
 export type PayloadOf<D> = D extends { schema: { body: infer B } } ? StaticOf<B> : unknown
 /** A receiver's 2xx answer, as the definition's `2xx`, `2XX` and `default` response schemas describe it. */
 export type ResponseOf<D> = D extends { schema: { response: infer R } }
-  ? [SuccessKey<R>] extends [never] ? unknown : StaticOf<R[SuccessKey<R>]>
+  ? [SuccessKey<R>] extends [never] ? unknown : SchemaStatic<R[SuccessKey<R>], 'output'>
   : unknown
 /** A callback goes to the target resolved for it; a webhook to the URL a subscriber registered. */
 export type TargetOf<D> = D extends { kind: 'webhook' } ? string | WebhookTarget : CallbackTarget
 
 type HeaderValue = string | number | boolean
 type QueryValue = HeaderValue | readonly HeaderValue[]
-// a parameter option is required when its schema has a required property, and typed from it with TypeBox 0.34
+// a parameter option is required when its schema has a required property, and typed from it
 type ParameterOption<D, Key extends 'headers' | 'querystring', Option extends string, Other> =
   D extends { schema: { [K in Key]: infer S } }
     ? unknown extends StaticOf<S>

@@ -1,6 +1,7 @@
 import { describeDefinition } from '../definition/definition.js'
 import { PLUGIN_HEADER } from '../definition/plugin-headers.js'
 import type { OperationDefinition } from '../definition/definition.js'
+import { readableSchema } from '../definition/schema-kind.js'
 import { InvalidParametersError, ReservedHeaderError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
@@ -54,7 +55,7 @@ export function prepareParameters (
   if (subscriber !== undefined && (typeof subscriber !== 'string' || subscriber === '')) fail('subscriber must be a non-empty string')
 
   const { headers, values } = checkHeaders(given.headers, label, fail)
-  check(checks.headers, declaredHeaders(definition.schema.headers, values), 'headers', fail)
+  check(checks.headers, declaredHeaders(readableSchema(definition.schema.headers, 'output'), values), 'headers', fail)
 
   if (given.query !== undefined && !isObject(given.query)) fail('query must be an object of parameter names and values')
   const query = new URLSearchParams()

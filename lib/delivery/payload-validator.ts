@@ -2,13 +2,16 @@ import Ajv from 'ajv'
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import { describeDefinition } from '../definition/definition.js'
+import { isZodSchema, parseWith, readableSchema } from '../definition/schema-kind.js'
+import type { ParseResult } from '../definition/schema-kind.js'
+import type { SchemaCheck } from './parameters.js'
 import type { OperationDefinition } from '../definition/definition.js'
 import { InvalidDefinitionError, InvalidPayloadError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
-/** Checks a receiver's answer; returns the faults, or undefined when it conforms. */
-export type ResponseCheck = (value: unknown) => string[] | undefined
+/** Checks a receiver's answer: the body to give the app (a zod schema's output), or the faults. */
+export type ResponseCheck = (value: unknown) => ParseResult
 
 export interface PayloadValidator {
   /**
@@ -19,12 +22,12 @@ export interface PayloadValidator {
   /** The check of a JSON answer with this status (exact code, then `2XX`, then `default`), if one is declared. */
   responseCheck (definition: OperationDefinition, statusCode: number): ResponseCheck | undefined
   /** The checks of the declared header and query parameters, as given to send(). */
-  parameterChecks (definition: OperationDefinition): { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
+  parameterChecks (definition: OperationDefinition): { headers: SchemaCheck | undefined, query: SchemaCheck | undefined }
 }
 
 interface Compiled {
-  body: ValidateFunction | undefined
-  parameters: { headers: ResponseCheck | undefined, query: ResponseCheck | undefined }
+  body: { zod: true, check: ResponseCheck } | { zod: false, check: ValidateFunction } | undefined
+  parameters: { headers: SchemaCheck | undefined, query: SchemaCheck | undefined }
   responses: Map<string, ResponseCheck | undefined>
 }
 
@@ -78,6 +81,13 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
     return ajv
   }
 
+  /** A zod schema checks with itself; any other with Ajv. */
+  function checkOf (build: () => ValidateFunction, schema: unknown): ResponseCheck {
+    if (isZodSchema(schema)) return value => parseWith(schema, value)
+    const validate = build()
+    return value => validate(value) ? { ok: true, value } : { ok: false, faults: describeErrors(validate.errors!) }
+  }
+
   function compile (definition: OperationDefinition): Compiled {
     const known = compiled.get(definition)
     if (known !== undefined) return known
@@ -91,28 +101,32 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
       }
     }
     const { body, consumes, produces, response } = definition.schema
-    let bodyCheck: ValidateFunction | undefined
+    let bodyCheck: Compiled['body']
     if (body !== undefined) {
       const schema = jsonSchema(body as Json, consumes)
       if (schema === null) throw new InvalidDefinitionError(label, 'its body has no JSON media type, and fastify-openapi-callbacks sends JSON bodies only')
-      bodyCheck = build(payloads, schema, 'body')
+      bodyCheck = isZodSchema(schema) ? { zod: true, check: value => parseWith(schema, value) } : { zod: false, check: build(payloads, schema, 'body') }
     }
     // a declared response that cannot be checked (no body, or not JSON) is still the one that applies to its status
     const responses = new Map<string, ResponseCheck | undefined>()
     for (const [code, value] of Object.entries(response ?? {})) {
       const schema = jsonSchema(value as Json, produces)
-      if (schema === null || (schema as Json).type === 'null') {
+      if (schema === null || (readableSchema(schema, 'input') as Json).type === 'null') {
         responses.set(code.toUpperCase(), undefined)
         continue
       }
-      answers ??= createAjv(false)
-      const validate = build(answers, schema, `response ${code}`)
-      responses.set(code.toUpperCase(), value => validate(value) ? undefined : describeErrors(validate.errors!))
+      responses.set(code.toUpperCase(), checkOf(() => {
+        answers ??= createAjv(false)
+        return build(answers, schema, `response ${code}`)
+      }, schema))
     }
-    const parameterCheck = (schema: unknown, where: string): ResponseCheck | undefined => {
+    const parameterCheck = (schema: unknown, where: string): SchemaCheck | undefined => {
       if (schema === undefined) return undefined
-      const validate = build(payloads!, schema, where)
-      return value => validate(value) ? undefined : describeErrors(validate.errors!)
+      const check = checkOf(() => build(payloads!, schema, where), schema)
+      return value => {
+        const result = check(value)
+        return result.ok ? undefined : result.faults
+      }
     }
     const parameters = { headers: parameterCheck(definition.schema.headers, 'headers'), query: parameterCheck(definition.schema.querystring, 'querystring') }
     const result = { body: bodyCheck, responses, parameters }
@@ -123,19 +137,24 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
   return {
     serialise (definition, payload) {
       const { body } = compile(definition)
+      const label = describeDefinition(definition)
+      const invalid = (faults: string[]): never => { throw Object.assign(new InvalidPayloadError(label, faults.join('; ')), { validation: faults }) }
+      // a zod schema parses the payload as given (a Date, a default to fill in), and its output is sent
+      let sent = payload
+      if (body?.zod === true) {
+        const parsed = body.check(payload)
+        if (!parsed.ok) invalid(parsed.faults)
+        sent = (parsed as { value: unknown }).value
+      }
       let text: string | undefined
       try {
-        text = JSON.stringify(payload)
+        text = JSON.stringify(sent)
       } catch (error) {
-        throw new InvalidPayloadError(describeDefinition(definition), `it cannot be serialised to JSON (${(error as Error).message})`)
+        throw new InvalidPayloadError(label, `it cannot be serialised to JSON (${(error as Error).message})`)
       }
       if (body === undefined) return text
-      if (text === undefined) throw new InvalidPayloadError(describeDefinition(definition), 'there is none, and the definition declares a body')
-      const sent: unknown = JSON.parse(text)
-      if (!body(sent)) {
-        const faults = describeErrors(body.errors!)
-        throw Object.assign(new InvalidPayloadError(describeDefinition(definition), faults.join('; ')), { validation: faults })
-      }
+      if (text === undefined) throw new InvalidPayloadError(label, 'there is none, and the definition declares a body')
+      if (!body.zod && !body.check(JSON.parse(text))) invalid(describeErrors(body.check.errors!))
       return text
     },
     parameterChecks: definition => compile(definition).parameters,

@@ -138,9 +138,9 @@ export function createSender (options: SenderOptions): Sender {
       } catch (error) {
         return violation(host, statusCode, `its body cannot be read as JSON (${String(error)})`)
       }
-      const faults = check(value)
-      if (faults !== undefined) return violation(host, statusCode, `its body breaks the response schema: ${faults.join('; ')}`)
-      return { outcome: 'delivered', statusCode, body: value }
+      const checked = check(value)
+      if (!checked.ok) return violation(host, statusCode, `its body breaks the response schema: ${checked.faults.join('; ')}`)
+      return { outcome: 'delivered', statusCode, body: checked.value }
     }
     await response.body.dump()
     if (statusCode === 410) return { outcome: 'gone', statusCode, error: new ReceiverGoneError(host) }

@@ -1,5 +1,7 @@
 import type { OperationDefinition } from '../definition/definition.js'
 import { isObject } from '../util/json.js'
+import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
+import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
@@ -24,6 +26,8 @@ interface ResponseSkeleton { description: string, headers?: Array<[name: string,
 
 /** Where an operation's schemas go; the same for every route that uses the definition. */
 interface OperationShape {
+  /** Slots of zod schemas: written for the document's version when it is built, not converted by @fastify/swagger. */
+  documented: Map<SchemaSlot, (openapi30: boolean) => Json>
   parameters: ParameterSkeleton[]
   requestBody?: { description?: string, content: Content }
   responses: Array<[code: string, ResponseSkeleton]>
@@ -48,28 +52,44 @@ export function titleCase (name: string): string {
   return name.split(/[\s_-]+/).filter(Boolean).map(word => word[0]!.toUpperCase() + word.slice(1)).join(' ')
 }
 
+/** The slot of a schema: a zod schema's holds an empty schema for @fastify/swagger, and is written when the document is built. */
+function addSchema (shape: OperationShape, schemas: unknown[], schema: unknown, io: SchemaIo): SchemaSlot {
+  if (!isZodSchema(schema)) return schemas.push(schema) - 1
+  const slot = schemas.push({}) - 1
+  shape.documented.set(slot, openapi30 => documentSchema(schema, io, openapi30))
+  return slot
+}
+
 /** Splits an object schema into OpenAPI parameters (one per property), as @fastify/swagger does for routes. */
-function addParameters (shape: OperationShape, schemas: unknown[], container: Json, location: ParameterSkeleton['in']): void {
+function addParameters (shape: OperationShape, schemas: unknown[], given: Json, location: ParameterSkeleton['in']): void {
+  const container = readableSchema(given, 'output') as Json
   const properties = isObject(container.properties) ? container.properties : {}
   const required = Array.isArray(container.required) ? container.required : []
   for (const [name, property] of Object.entries(properties)) {
     const { description, ...schema } = property as Json
+    const slot = schemas.push(schema) - 1
+    if (isZodSchema(given)) {
+      shape.documented.set(slot, openapi30 => {
+        const { description, ...schema } = (documentSchema(given, 'output', openapi30, true).properties as Json)[name] as Json
+        return schema
+      })
+    }
     shape.parameters.push({
       name,
       in: location,
       required: required.includes(name),
       ...(typeof description === 'string' ? { description } : {}),
-      schema: schemas.push(schema) - 1
+      schema: slot
     })
   }
 }
 
 /** Media types of a body or response: the `content` form, or one schema under each declared type. */
-function addContent (schemas: unknown[], schema: Json, types: readonly string[] | undefined): Content {
-  if (isObject(schema.content)) {
-    return Object.entries(schema.content).map(([type, media]) => [type, schemas.push((media as Json).schema ?? {}) - 1])
+function addContent (shape: OperationShape, schemas: unknown[], schema: unknown, types: readonly string[] | undefined, io: SchemaIo): Content {
+  if (isObject(schema) && isObject(schema.content)) {
+    return Object.entries(schema.content).map(([type, media]) => [type, addSchema(shape, schemas, (media as Json).schema ?? {}, io)])
   }
-  const slot = schemas.push(schema) - 1
+  const slot = addSchema(shape, schemas, schema, io)
   return (types ?? ['application/json']).map(type => [type, slot])
 }
 
@@ -108,7 +128,7 @@ export function describeOperation (
 function describeShape (definition: OperationDefinition, resolveContainer: ContainerResolver): { shape: OperationShape, schemas: unknown[] } {
   const schemas: unknown[] = []
   const { schema } = definition
-  const shape: OperationShape = { parameters: [], responses: [] }
+  const shape: OperationShape = { documented: new Map(), parameters: [], responses: [] }
   let cacheable = true
   for (const [key, location] of PARAMETER_LOCATIONS) {
     const container = schema[key] as Json | undefined
@@ -116,17 +136,19 @@ function describeShape (definition: OperationDefinition, resolveContainer: Conta
     if (container.$ref !== undefined) cacheable = false
     addParameters(shape, schemas, resolveContainer(container, key), location)
   }
+  // what the app sends is the output of its schemas, what it receives their input
   if (schema.body !== undefined) {
     const body = schema.body as Json
+    const { description } = readableSchema(body, 'output') as Json
     shape.requestBody = {
-      ...(typeof body.description === 'string' ? { description: body.description } : {}),
-      content: addContent(schemas, body, schema.consumes)
+      ...(typeof description === 'string' ? { description } : {}),
+      content: addContent(shape, schemas, body, schema.consumes, 'output')
     }
   }
   const responses = schema.response ?? { '2XX': { description: 'Successful Response', type: 'null' } }
   for (const [rawCode, value] of Object.entries(responses)) {
     const code = rawCode === 'default' ? rawCode : rawCode.toUpperCase()
-    const { headers, ...response } = value as Json
+    const { headers, ...response } = readableSchema(value, 'input') as Json
     const described: ResponseSkeleton = { description: typeof response.description === 'string' ? response.description : defaultDescription(code) }
     if (isObject(headers)) {
       described.headers = Object.entries(headers).map(([name, header]) => {
@@ -134,7 +156,7 @@ function describeShape (definition: OperationDefinition, resolveContainer: Conta
         return [name, { ...(typeof description === 'string' ? { description } : {}), schema: schemas.push(headerSchema) - 1 }]
       })
     }
-    if (response.type !== 'null') described.content = addContent(schemas, response, schema.produces)
+    if (response.type !== 'null') described.content = addContent(shape, schemas, isZodSchema(value) ? value : response, schema.produces, 'input')
     shape.responses.push([code, described])
   }
   if (cacheable) shapes.set(definition, { shape, schemas })
@@ -200,11 +222,11 @@ function subschemas (schema: Json): unknown[] {
 }
 
 /**
- * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted, with the
- * headers the plugin sends by itself after the declared parameters.
+ * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted (zod schemas
+ * written now, for the document's version), with the headers the plugin sends by itself after the declared parameters.
  */
 export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean, sent: SentHeaders): Json {
-  const converted = schemas as Json[]
+  const converted = schemas.map((schema, slot) => shape.documented.get(slot)?.(openapi30) ?? schema) as Json[]
   // one media object per slot: a body declared for several media types shares it, as route bodies do
   const medias = new Map<SchemaSlot, Json>()
   const media = (slot: SchemaSlot): Json => {

@@ -1,6 +1,7 @@
 import { checkHeaderNames, isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
+import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
@@ -89,13 +90,15 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
   const entries = namedDefinitions(routeLabel, route.schema.callbacks)
+  // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
+  const schemas = readableSchemas(route.schema, 'input')
   const parent = {
     label: routeLabel,
-    querystring: route.schema.querystring,
-    params: route.schema.params,
-    headers: route.schema.headers,
-    body: route.schema.body,
-    response: route.schema.response as Record<string, unknown> | undefined,
+    querystring: schemas.querystring,
+    params: schemas.params,
+    headers: schemas.headers,
+    body: schemas.body,
+    response: schemas.response as Record<string, unknown> | undefined,
     resolveRef
   }
   const native: ProcessedCallbacks['native'] = {}
