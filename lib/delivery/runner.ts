@@ -59,7 +59,7 @@ export function createRunner (options: RunnerOptions): EngineContext {
       const registered = registry.byKey(message.key)
       if (registered === undefined) return unknown(message)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
-      const result = await sender.attempt({ ...message, messageId: message.id, definition: registered.definition })
+      const result = await sender.attempt(message, registered.definition)
       // cut short by close after the grace period: not an attempt, the receiver never answered
       if (result.outcome === 'retryable' && (result.error.cause as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED') {
         return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
