@@ -4,6 +4,7 @@ import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { DeliveryClosedError, InvalidTargetError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { flatAscii } from './flat-text.js'
 import { callHook } from './hooks.js'
 import { newMessageId } from './message.js'
 import type { DeliveryMessage } from './message.js'
@@ -137,7 +138,7 @@ export function createCallbacks (
     const headers: Record<string, string> = { 'user-agent': options.userAgent, ...options.headers, ...parameters.headers }
     if (serialised !== undefined) headers['content-type'] = bodyMediaType(definition)
     const message: DeliveryMessage = {
-      id: newMessageId(),
+      id: flatAscii(newMessageId()),
       key: checked.key,
       target: parameters.query === '' ? checked : { ...checked, url: withQuery(checked.url, parameters.query) },
       body: serialised,
