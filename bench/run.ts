@@ -152,8 +152,8 @@ function instructionsDriver (): string {
   return '.bench/delivery-instructions.mjs'
 }
 
-const INSTRUCTIONS_WARM_UP = 200
-const INSTRUCTIONS_COUNTED = 1000
+const INSTRUCTIONS_WARM_UP = 100
+const INSTRUCTIONS_COUNTED = 400
 
 /** Instructions the sender runs per delivery, counted by callgrind between two marks; both modes at once, one per core. */
 async function instructionRow (port: number): Promise<Row> {
