@@ -298,3 +298,17 @@ test('fastify.close() closes the Agent: the receiver sees its kept-alive connect
   await app.close()
   t.equal(await Promise.race([closed, new Promise(resolve => { setTimeout(resolve, 5000, 'still open 5 s after close') })]), 'closed')
 })
+
+test('each URL reaches its own path and query, across more receivers than the sender keeps parsed', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const { app, ping } = await sender()
+  t.teardown(() => app.close())
+  await app.ready()
+  const paths = Array.from({ length: 1100 }, (_, index) => `/hooks/${index}?n=${index}`)
+  const sent = [...paths, paths[0]!, paths[1099]!]
+  const outcomes = new Set<string>()
+  for (const path of sent) outcomes.add((await app.callbacks.send(ping, receiver.origin + path, undefined)).outcome)
+  t.same([...outcomes], ['delivered'])
+  t.same(receiver.received.map(request => request.url), sent, 'the first and the last again, after the sender renewed what it keeps')
+})
