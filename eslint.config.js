@@ -17,7 +17,7 @@ const layers = {
 module.exports = [
   ...require('neostandard')({
     ts: true,
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tap/**']
+    ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tap/**', '.bench/**']
   }),
   ...Object.entries(layers).map(([folder, forbidden]) => ({
     files: [`lib/${folder}/**/*.ts`],

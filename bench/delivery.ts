@@ -1,53 +1,53 @@
-// One delivery measurement: `delivery.ts <send|baseline> <port> <requests> <concurrency>`. Prints deliveries/s and
-// latency percentiles as JSON. `send` goes through app.callbacks.send() (payload validation, Standard Webhooks
-// signing, the address policy, response validation); the baseline posts the same bytes with undici.request.
+// One round of the delivery bench: `delivery.ts <port> <requests> <concurrency> <round>`. Every mode posts the same
+// signed bytes to the same receiver, in this one process, each warmed first; the round number sets which goes first.
+// Prints { mode: { perSecond, p50, p99 } } as JSON.
+//   agent      the strongest bare loop: agent.request({ origin, path }), headers made once
+//   request    undici's top-level request(url) wrapper on the same kind of Agent
+//   send       app.callbacks.send(): payload validation, signing, the address policy, the answer read and validated; logging off
+//   send-info  the same with Fastify's real pino logger at info, written to /dev/null
+//   sw-fetch   what users write instead: the standardwebhooks package signs, the global fetch sends
+//   sw-undici  standardwebhooks signs, undici.request(url) sends
 import Fastify from 'fastify'
+import type { FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
+import { Webhook } from 'standardwebhooks'
 import { Agent, request } from 'undici'
 import openapiCallbacks from 'fastify-openapi-callbacks'
+import { measureLoop } from './loop.js'
+import type { LoopRun } from './loop.js'
 
-const [mode = 'send', port = '0', count = '5000', parallel = '16'] = process.argv.slice(2)
-const url = `http://127.0.0.1:${port}/hooks/invoices`
+const [port = '0', count = '5000', parallel = '16', round = '0'] = process.argv.slice(2)
+const origin = `http://127.0.0.1:${port}`
+const path = '/hooks/invoices'
+const url = origin + path
+const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const payload = { id: 'inv-1', description: 'Invoice paid', paid: true, total: 12.5 }
 const body = JSON.stringify(payload)
+const concurrency = Number(parallel)
 
-async function run (deliver: () => Promise<void>): Promise<{ perSecond: number, p50: number, p99: number }> {
-  const latencies: number[] = []
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next++ < Number(count)) {
-      const start = process.hrtime.bigint()
-      await deliver()
-      latencies.push(Number(process.hrtime.bigint() - start) / 1e6)
-    }
-  }
-  const start = process.hrtime.bigint()
-  await Promise.all(Array.from({ length: Number(parallel) }, worker))
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9
-  latencies.sort((a, b) => a - b)
-  const percentile = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]!
-  return { perSecond: latencies.length / seconds, p50: percentile(0.5), p99: percentile(0.99) }
+type Deliver = () => Promise<void>
+
+function expectOk (statusCode: number, what: string): void {
+  if (statusCode !== 200) throw new Error(`${what} got ${statusCode}`)
 }
 
-async function main (): Promise<void> {
-  if (mode === 'baseline') {
-    const agent = new Agent({ connections: Number(parallel) })
-    const deliver = async (): Promise<void> => {
-      const response = await request(url, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body })
-      await response.body.json()
-      if (response.statusCode !== 200) throw new Error(`baseline got ${response.statusCode}`)
-    }
-    await run(deliver)
-    process.stdout.write(JSON.stringify(await run(deliver)) + '\n')
-    await agent.close()
-    return
+/** The headers send() puts on the wire, made once: the bare loops pay neither signing nor a message id. */
+function signedHeaders (): Record<string, string> {
+  const timestamp = new Date()
+  return {
+    'user-agent': 'bench',
+    'content-type': 'application/json',
+    'webhook-id': 'msg_bench',
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign('msg_bench', timestamp, body)
   }
-  const app = Fastify()
+}
+
+async function pluginSender (logger: FastifyServerOptions['logger']): Promise<{ deliver: Deliver, close: () => Promise<void> }> {
+  const app = Fastify({ logger })
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Bench', version: '1.0.0' } } })
-  await app.register(openapiCallbacks, {
-    delivery: { allowHttp: true, allow: ['127.0.0.1'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', concurrency: Number(parallel) }
-  })
+  await app.register(openapiCallbacks, { delivery: { allowHttp: true, allow: ['127.0.0.1'], secret, concurrency } })
   const invoicePaid = app.webhooks.post('invoice-paid', {
     schema: {
       body: Type.Object({ id: Type.String(), description: Type.String(), paid: Type.Boolean(), total: Type.Number() }),
@@ -55,13 +55,67 @@ async function main (): Promise<void> {
     }
   })
   await app.ready()
-  const deliver = async (): Promise<void> => {
-    const result = await app.callbacks.send(invoicePaid, url, payload)
-    if (result.outcome !== 'delivered') throw new Error(`send() gave ${result.outcome}`)
+  return {
+    deliver: async () => {
+      const result = await app.callbacks.send(invoicePaid, url, payload)
+      if (result.outcome !== 'delivered') throw new Error(`send() gave ${result.outcome}`)
+    },
+    close: () => app.close()
   }
-  await run(deliver)
-  process.stdout.write(JSON.stringify(await run(deliver)) + '\n')
-  await app.close()
+}
+
+async function main (): Promise<void> {
+  const headers = signedHeaders()
+  const flatHeaders = Object.entries(headers).flat()
+  const agents = Array.from({ length: 3 }, () => new Agent({ connections: concurrency }))
+  const [bare, wrapped, peer] = agents as [Agent, Agent, Agent]
+  const webhook = new Webhook(secret)
+  const peerHeaders = (): Record<string, string> => {
+    const id = `msg_${crypto.randomUUID()}`
+    const timestamp = new Date()
+    return {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': webhook.sign(id, timestamp, body)
+    }
+  }
+  const quiet = await pluginSender(false)
+  const logged = await pluginSender({ level: 'info', file: '/dev/null' })
+  const modes: Record<string, Deliver> = {
+    agent: async () => {
+      const response = await bare.request({ origin, path, method: 'POST', headers: flatHeaders, body })
+      await response.body.json()
+      expectOk(response.statusCode, 'agent.request')
+    },
+    request: async () => {
+      const response = await request(url, { method: 'POST', dispatcher: wrapped, headers, body })
+      await response.body.json()
+      expectOk(response.statusCode, 'undici.request')
+    },
+    send: quiet.deliver,
+    'send-info': logged.deliver,
+    'sw-fetch': async () => {
+      const response = await fetch(url, { method: 'POST', headers: peerHeaders(), body })
+      await response.json()
+      expectOk(response.status, 'fetch')
+    },
+    'sw-undici': async () => {
+      const response = await request(url, { method: 'POST', dispatcher: peer, headers: peerHeaders(), body })
+      await response.body.json()
+      expectOk(response.statusCode, 'standardwebhooks + undici')
+    }
+  }
+  // rotate the order by round, and reverse it every other round: no mode always runs first, or last
+  const names = Object.keys(modes)
+  const shift = Number(round) % names.length
+  const order = [...names.slice(shift), ...names.slice(0, shift)]
+  if (Number(round) % 2 === 1) order.reverse()
+  const runs: Record<string, LoopRun> = {}
+  for (const name of order) await measureLoop(modes[name]!, Math.ceil(Number(count) / 4), concurrency)
+  for (const name of order) runs[name] = await measureLoop(modes[name]!, Number(count), concurrency)
+  process.stdout.write(JSON.stringify(runs) + '\n')
+  await Promise.all([quiet.close(), logged.close(), ...agents.map(agent => agent.close())])
 }
 
 main().catch((error: unknown) => {

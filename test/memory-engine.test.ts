@@ -81,7 +81,7 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
   let started = 0
   const runner = createRunner({
     registry,
-    sender: { attempt: (attempt) => { started++; return sender.attempt(attempt) } },
+    sender: { attempt: (message, definition) => { started++; return sender.attempt(message, definition) } },
     policy: { schedule: options.schedule ?? DEFAULT_SCHEDULE, jitter: options.jitter ?? 0, maxRetryAfter: options.maxRetryAfter ?? 3_600_000 },
     concurrency: options.concurrency ?? 10,
     unknownKeyGrace: options.unknownKeyGrace ?? 600_000,

@@ -18,12 +18,12 @@ const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
 const Ack = Type.Object({ ok: Type.Boolean() })
 
 /** An app whose plugin trusts the test receivers on 127.0.0.1, with webhooks to send. */
-async function sender (delivery: DeliveryOptions = {}) {
+async function sender (delivery: DeliveryOptions = {}, level = 'info') {
   const lines: Array<Record<string, any>> = []
   const app = await appWith({
     openapi: '3.1.0',
     pluginOptions: { delivery: { allowHttp: true, allow: ['127.0.0.1'], ...delivery } },
-    serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
+    serverOptions: { logger: { level, stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
   })
   const invoicePaid = app.webhooks.post('invoice-paid', { schema: { body: Event, response: { 200: Ack } } })
   const ping = app.webhooks.post('ping')
@@ -42,7 +42,7 @@ test('a signed webhook: verified by webhookReceiver, by verifyWebhook and by the
   })
   await external.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => external.close())
-  const { app, lines, invoicePaid } = await sender({ secret: [SECRET, NEXT_SECRET] })
+  const { app, lines, invoicePaid } = await sender({ secret: [SECRET, NEXT_SECRET] }, 'debug')
   t.teardown(() => app.close())
   await app.ready()
 
@@ -66,18 +66,19 @@ test('a signed webhook: verified by webhookReceiver, by verifyWebhook and by the
     t.doesNotThrow(() => verifyWebhook([parseSecret(secret)], signed, body))
   }
   t.match(lines.find(line => line.msg === 'attempt delivered'), {
-    level: 30, messageId: result.messageId, kind: 'webhook', name: 'invoice-paid', host: /^127\.0\.0\.1:\d+$/, attempt: 1, statusCode: 200, outcome: 'delivered'
+    level: 20, messageId: result.messageId, kind: 'webhook', name: 'invoice-paid', host: /^127\.0\.0\.1:\d+$/, attempt: 1, statusCode: 200, outcome: 'delivered'
   })
 })
 
 test('without a secret, messages carry webhook-id and webhook-timestamp, unsigned; without a body schema, any JSON or none', async (t) => {
   const receiver = await startReceiver((_, response) => { response.writeHead(204).end() })
   t.teardown(() => receiver.close())
-  const { app, ping, invoicePaid } = await sender()
+  const { app, lines, ping, invoicePaid } = await sender()
   t.teardown(() => app.close())
   await app.ready()
 
   t.match(await app.callbacks.send(ping, receiver.origin, undefined), { outcome: 'delivered', statusCode: 204, body: undefined })
+  t.notOk(lines.some(line => line.msg === 'attempt delivered'), 'a delivered attempt is logged at debug, not at info')
   const [empty] = receiver.received
   t.equal(empty!.body, '')
   t.notOk('content-type' in empty!.headers)
@@ -296,4 +297,18 @@ test('fastify.close() closes the Agent: the receiver sees its kept-alive connect
   const closed = once(socket!, 'close').then(() => 'closed')
   await app.close()
   t.equal(await Promise.race([closed, new Promise(resolve => { setTimeout(resolve, 5000, 'still open 5 s after close') })]), 'closed')
+})
+
+test('each URL reaches its own path and query, across more receivers than the sender keeps parsed', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const { app, ping } = await sender()
+  t.teardown(() => app.close())
+  await app.ready()
+  const paths = Array.from({ length: 1100 }, (_, index) => `/hooks/${index}?n=${index}`)
+  const sent = [...paths, paths[0]!, paths[1099]!]
+  const outcomes = new Set<string>()
+  for (const path of sent) outcomes.add((await app.callbacks.send(ping, receiver.origin + path, undefined)).outcome)
+  t.same([...outcomes], ['delivered'])
+  t.same(receiver.received.map(request => request.url), sent, 'the first and the last again, after the sender renewed what it keeps')
 })

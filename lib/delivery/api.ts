@@ -4,6 +4,7 @@ import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { DeliveryClosedError, InvalidTargetError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { flatAscii } from './flat-text.js'
 import { callHook } from './hooks.js'
 import { newMessageId } from './message.js'
 import type { DeliveryMessage } from './message.js'
@@ -138,7 +139,7 @@ export function createCallbacks (
     const headers: Record<string, string> = { 'user-agent': options.userAgent, ...options.headers, ...parameters.headers }
     if (serialised !== undefined) headers['content-type'] = bodyMediaType(definition)
     const message: DeliveryMessage = {
-      id: newMessageId(),
+      id: flatAscii(newMessageId()),
       key: checked.key,
       target: parameters.query === '' ? checked : { ...checked, url: withQuery(checked.url, parameters.query) },
       body: serialised,
@@ -161,8 +162,10 @@ export function createCallbacks (
     async send (definition, target, payload, ...[sendOptions]) {
       assertOpen(definition)
       const message = messageFor(definition, target, sendOptions, () => validator.serialise(definition, payload))
-      const result = await sender.attempt({ ...message, messageId: message.id, definition })
-      return { ...result, messageId: message.id } as SendResult<never>
+      const result = await sender.attempt(message, definition) as SendResult<never>
+      // the result is this send's own object: adding to it is cheaper than a spread followed by a property
+      result.messageId = message.id
+      return result
     },
     async enqueue (definition, target, payload, ...[sendOptions]) {
       assertOpen(definition)

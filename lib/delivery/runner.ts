@@ -3,6 +3,7 @@ import type { OperationDefinition } from '../definition/definition.js'
 import type { AttemptStep, EngineContext } from './engines/engine.js'
 import { callHook } from './hooks.js'
 import type { Hook } from './hooks.js'
+import { logs } from './log-level.js'
 import type { DeliveryMessage } from './message.js'
 import type { DeliveryRegistry } from './registry.js'
 import { decide } from './retry-policy.js'
@@ -59,7 +60,7 @@ export function createRunner (options: RunnerOptions): EngineContext {
       const registered = registry.byKey(message.key)
       if (registered === undefined) return unknown(message)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
-      const result = await sender.attempt({ ...message, messageId: message.id, definition: registered.definition })
+      const result = await sender.attempt(message, registered.definition)
       // cut short by close after the grace period: not an attempt, the receiver never answered
       if (result.outcome === 'retryable' && (result.error.cause as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED') {
         return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
@@ -71,9 +72,13 @@ export function createRunner (options: RunnerOptions): EngineContext {
     },
     finished ({ message, outcome, result }) {
       const registered = registry.byKey(message.key)!
-      const fields = { messageId: message.id, kind: message.target.kind, name: message.target.name, host: new URL(message.target.url).host, attempts: message.attempt, outcome }
-      if (outcome === 'delivered') log.info(fields, 'message delivered')
-      else log.warn(fields, `message ${outcome}`)
+      // one line per message at info: its outcome; a failure at warn
+      const delivered = outcome === 'delivered'
+      if (logs(log, delivered ? 'info' : 'warn')) {
+        const fields = { messageId: message.id, kind: message.target.kind, name: message.target.name, host: new URL(message.target.url).host, attempts: message.attempt, outcome }
+        if (delivered) log.info(fields, 'message delivered')
+        else log.warn(fields, `message ${outcome}`)
+      }
       callHook(onOutcome, { messageId: message.id, definition: registered.definition, target: message.target, outcome, attempts: message.attempt, result }, log, 'onOutcome')
     }
   }

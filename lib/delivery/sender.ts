@@ -1,5 +1,6 @@
+import { createSecretKey } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyError } from 'fastify'
-import { request } from 'undici'
 import type { Agent, Dispatcher } from 'undici'
 import type { OperationDefinition } from '../definition/definition.js'
 import {
@@ -12,10 +13,12 @@ import {
 } from '../util/errors.js'
 import { AttemptSignal } from './attempt-signal.js'
 import { isJsonMediaType } from './payload-validator.js'
-import type { PayloadValidator } from './payload-validator.js'
-import { signWebhook } from '../standard-webhooks/signing.js'
+import type { PayloadValidator, ResponseCheck } from './payload-validator.js'
+import { signatureHeader } from '../standard-webhooks/signing.js'
 import { callHook } from './hooks.js'
 import type { Hook } from './hooks.js'
+import { logs } from './log-level.js'
+import type { DeliveryMessage } from './message.js'
 import type { SecretSource } from './secrets.js'
 import type { Target } from './target.js'
 
@@ -41,21 +44,6 @@ export interface NotDelivered {
   retryAfter?: number | undefined
 }
 
-export interface Attempt {
-  /** The message's id, sent as webhook-id: the same on every attempt, the receiver's idempotency key. */
-  messageId: string
-  /** 1 for the first. */
-  attempt: number
-  definition: OperationDefinition
-  target: Target
-  /** The serialised, validated payload. */
-  body: string | undefined
-  /** Every header to send but the signature's: user-agent, content-type, the parameters and the app's own. */
-  headers: Record<string, string>
-  /** Who receives it, to find its secret. */
-  subscriber?: string | undefined
-}
-
 export interface AttemptEvent {
   messageId: string
   attempt: number
@@ -65,8 +53,8 @@ export interface AttemptEvent {
 }
 
 export interface Sender {
-  /** Sends one attempt; never rejects: every failure is a classified result. */
-  attempt (attempt: Attempt): Promise<AttemptResult>
+  /** Sends the message's next attempt; never rejects: every failure is a classified result. */
+  attempt (message: DeliveryMessage, definition: OperationDefinition): Promise<AttemptResult>
   /** Lets the attempts in flight finish within `graceMs`, then ends the others as retryable; resolves once all have. */
   drain (graceMs: number): Promise<void>
 }
@@ -96,11 +84,52 @@ export function parseRetryAfter (header: string | string[] | undefined): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
 }
 
+// the parts of the URLs sent to, renewed when full: a queue sends to the same few receivers again and again
+const ROUTES_KEPT = 1024
+
+/** Where undici's Agent dispatches a checked URL, and the host the logs name (the full URL may carry a token). */
+interface Route { origin: string, path: string, host: string }
+
 export function createSender (options: SenderOptions): Sender {
   const { agent, secrets, attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT, validator, log, onAttempt } = options
   const inFlight = new Map<Promise<AttemptResult>, AttemptSignal>()
+  const routes = new Map<string, Route>()
+  // HMAC key objects, made once per list of keys: the plugin's own list serves every attempt it signs
+  const keyObjects = new WeakMap<readonly Buffer[], readonly KeyObject[]>()
+  const responseChecks = new WeakMap<OperationDefinition, Map<number, ResponseCheck | undefined>>()
 
-  async function run ({ messageId, definition, target, body, headers: sent, subscriber }: Attempt, host: string, signal: AttemptSignal): Promise<AttemptResult> {
+  function routeOf (url: string): Route {
+    let route = routes.get(url)
+    if (route === undefined) {
+      const { origin, pathname, search, host } = new URL(url)
+      route = { origin, path: pathname + search, host }
+      if (routes.size >= ROUTES_KEPT) routes.clear()
+      routes.set(url, route)
+    }
+    return route
+  }
+
+  function keyObjectsOf (keys: readonly Buffer[]): readonly KeyObject[] {
+    let made = keyObjects.get(keys)
+    if (made === undefined) {
+      made = keys.map(key => createSecretKey(key))
+      keyObjects.set(keys, made)
+    }
+    return made
+  }
+
+  function responseCheck (definition: OperationDefinition, statusCode: number): ResponseCheck | undefined {
+    let byStatus = responseChecks.get(definition)
+    if (byStatus === undefined) {
+      byStatus = new Map()
+      responseChecks.set(definition, byStatus)
+    }
+    if (!byStatus.has(statusCode)) byStatus.set(statusCode, validator.responseCheck(definition, statusCode))
+    return byStatus.get(statusCode)
+  }
+
+  async function run (message: DeliveryMessage, definition: OperationDefinition, route: Route, signal: AttemptSignal): Promise<AttemptResult> {
+    const { id, target, body, headers: sent, subscriber } = message
     let keys: readonly Buffer[]
     try {
       keys = await secrets.keys({ subscriber, target })
@@ -108,24 +137,24 @@ export function createSender (options: SenderOptions): Sender {
       // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it
       return { outcome: 'retryable', statusCode: undefined, error: error as FastifyError }
     }
-    const timestamp = Math.floor(Date.now() / 1000)
-    const headers: Record<string, string> = {
-      ...sent,
-      ...(keys.length === 0
-        ? { 'webhook-id': messageId, 'webhook-timestamp': String(timestamp) }
-        : signWebhook(keys, messageId, timestamp, body ?? ''))
-    }
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    // a flat list of names and values: what undici keeps, so it copies nothing
+    const headers: string[] = []
+    for (const name of Object.keys(sent)) headers.push(name, sent[name]!)
+    headers.push('webhook-id', id, 'webhook-timestamp', timestamp)
+    if (keys.length > 0) headers.push('webhook-signature', signatureHeader(keyObjectsOf(keys), id, timestamp, body ?? ''))
     let response: Dispatcher.ResponseData
     try {
-      // undici's request() follows no redirect; the Agent refuses forbidden addresses and bounds every phase
-      response = await request(target.url, { dispatcher: agent, method: target.method, headers, body, signal })
+      // the Agent follows no redirect, refuses forbidden addresses and bounds every phase
+      response = await agent.request({ origin: route.origin, path: route.path, method: target.method, headers, body, signal })
     } catch (error) {
       if (POLICY_REFUSALS.has((error as FastifyError).code)) return { outcome: 'failed', statusCode: undefined, error: error as FastifyError }
-      return unreachable(host, error)
+      return unreachable(route.host, error)
     }
     const { statusCode, headers: answer } = response
+    const { host } = route
     if (statusCode >= 200 && statusCode < 300) {
-      const check = validator.responseCheck(definition, statusCode)
+      const check = responseCheck(definition, statusCode)
       const contentType = String(answer['content-type'] ?? '')
       if (check === undefined || !isJsonMediaType(contentType)) {
         await response.body.dump()
@@ -158,34 +187,32 @@ export function createSender (options: SenderOptions): Sender {
     return { outcome: 'failed', statusCode, error: new ReceiverStatusError(host, statusCode, reason) }
   }
 
-  function report (attempt: Attempt, host: string, result: AttemptResult): void {
-    const { messageId, definition, target } = attempt
-    const fields = {
-      messageId,
-      kind: definition.kind,
-      name: target.name,
-      host,
-      attempt: attempt.attempt,
-      statusCode: result.statusCode,
-      outcome: result.outcome,
-      ...(result.outcome === 'delivered' ? {} : { err: result.error })
+  // a delivered attempt is logged at debug: at info, a line per attempt would cost more than signing it
+  function report (message: DeliveryMessage, definition: OperationDefinition, host: string, result: AttemptResult): void {
+    const { id: messageId, target, attempt } = message
+    const delivered = result.outcome === 'delivered'
+    if (logs(log, delivered ? 'debug' : 'warn')) {
+      const fields: Record<string, unknown> = { messageId, kind: definition.kind, name: target.name, host, attempt, statusCode: result.statusCode, outcome: result.outcome }
+      if (delivered) {
+        log.debug(fields, 'attempt delivered')
+      } else {
+        fields.err = result.error
+        log.warn(fields, `attempt ${result.outcome}`)
+      }
     }
-    if (result.outcome === 'delivered') log.info(fields, 'attempt delivered')
-    else log.warn(fields, `attempt ${result.outcome}`)
-    callHook(onAttempt, { messageId, attempt: attempt.attempt, definition, target, result }, log, 'onAttempt')
+    if (onAttempt !== undefined) callHook(onAttempt, { messageId, attempt, definition, target, result }, log, 'onAttempt')
   }
 
   return {
-    attempt (attempt) {
-      // logged by host only: the full URL may carry a token
-      const host = new URL(attempt.target.url).host
+    attempt (message, definition) {
+      const route = routeOf(message.target.url)
       const signal = new AttemptSignal()
       // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
       const deadline = setTimeout(() => signal.abort(new AttemptTimeoutError(attemptTimeout)), attemptTimeout).unref()
-      const promise = Promise.race([run(attempt, host, signal), signal.whenAborted.then(reason => unreachable(host, reason))]).then(result => {
+      const promise = Promise.race([run(message, definition, route, signal), signal.whenAborted.then(reason => unreachable(route.host, reason))]).then(result => {
         clearTimeout(deadline)
         inFlight.delete(promise)
-        report(attempt, host, result)
+        report(message, definition, route.host, result)
         return result
       })
       inFlight.set(promise, signal)
