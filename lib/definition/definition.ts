@@ -19,13 +19,29 @@ export interface OperationSchema {
   produces?: readonly string[]
 }
 
+/** An OpenAPI External Documentation Object. */
+export interface ExternalDocs { url: string, description?: string }
+
+/** An OpenAPI Server Object. */
+export interface Server {
+  url: string
+  description?: string
+  variables?: Readonly<Record<string, { default: string, enum?: readonly string[], description?: string }>>
+}
+
 export interface OperationOptions<S extends OperationSchema = OperationSchema> {
   summary?: string
   description?: string
   operationId?: string
   tags?: readonly string[]
   deprecated?: boolean
+  /** Documented nowhere, but still resolvable by `target()` and sendable, as @fastify/swagger's route `schema.hide`. */
+  hide?: boolean
+  externalDocs?: ExternalDocs
+  servers?: readonly Server[]
   schema?: S
+  /** Specification extensions, carried to the operation as they are. */
+  [extension: `x-${string}`]: unknown
 }
 
 interface OperationFields<S extends OperationSchema> {
@@ -35,6 +51,9 @@ interface OperationFields<S extends OperationSchema> {
   readonly operationId?: string | undefined
   readonly tags?: readonly string[] | undefined
   readonly deprecated?: boolean | undefined
+  readonly hide: boolean
+  /** The Operation fields carried as given: `externalDocs`, `servers` and `x-*` extensions, in the order given. */
+  readonly extensions: ReadonlyArray<readonly [field: string, value: unknown]>
   readonly schema: S
 }
 
@@ -60,7 +79,10 @@ export function isDefinition (value: unknown): value is OperationDefinition {
   return typeof value === 'object' && value !== null && Object.hasOwn(value, kDefinition)
 }
 
-const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'schema'])
+const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'hide', 'schema', 'externalDocs', 'servers'])
+// the Operation fields a definition carries to the document as they are
+const CARRIED_FIELDS = new Set(['externalDocs', 'servers'])
+const isExtension = (key: string): boolean => key.startsWith('x-') && key.length > 2
 const SCHEMA_KEYS = new Set(['body', 'headers', 'querystring', 'params', 'response', 'consumes', 'produces'])
 // a Map: the key looked up is the app's, and `constructor` must find nothing
 const SCHEMA_KEY_HINTS = new Map([
@@ -75,17 +97,20 @@ const SCHEMA_KEY_HINTS = new Map([
 function checkOptions (label: string, options: Record<string, unknown>, extraKeys: readonly string[]): void {
   const fail = (fault: string): never => { throw new InvalidDefinitionError(label, fault) }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key)) fail(`unknown option "${key}"`)
+    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key) && !isExtension(key)) fail(`unknown option "${key}"`)
   }
+  checkCarriedFields(options, fail)
   for (const key of ['summary', 'description', 'operationId'] as const) {
     const value = options[key]
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(`${key} must be a non-empty string`)
   }
-  const { tags, deprecated, schema } = options
+  const { tags, schema } = options
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every(tag => typeof tag === 'string' && tag !== ''))) {
     fail('tags must be an array of non-empty strings')
   }
-  if (deprecated !== undefined && typeof deprecated !== 'boolean') fail('deprecated must be a boolean')
+  for (const key of ['deprecated', 'hide'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`${key} must be a boolean`)
+  }
   if (schema === undefined) return
   if (!isObject(schema)) return fail('schema must be an object like a Fastify route schema')
   for (const key of Object.keys(schema)) {
@@ -125,6 +150,22 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   }
 }
 
+/** externalDocs and servers go into the document as given: checked here, so that the document stays valid. */
+function checkCarriedFields (options: Record<string, unknown>, fail: (fault: string) => never): void {
+  const { externalDocs, servers } = options
+  const hasUrl = (value: unknown): boolean => isObject(value) && typeof value.url === 'string' && value.url !== ''
+  if (externalDocs !== undefined && !hasUrl(externalDocs)) fail('externalDocs must be an object with a non-empty url')
+  if (servers !== undefined && !(Array.isArray(servers) && servers.every(hasUrl))) fail('servers must be an array of Server Objects, each with a non-empty url')
+  for (const [key, value] of Object.entries(options)) {
+    if (!CARRIED_FIELDS.has(key) && !isExtension(key)) continue
+    try {
+      structuredClone(value)
+    } catch {
+      fail(`${key} must be plain data, as it is written into the document`)
+    }
+  }
+}
+
 /** Parameters and response headers are read one schema per name: each must be a schema. */
 function checkSchemaMap (map: unknown, where: string, fail: (fault: string) => never): void {
   if (map === undefined) return
@@ -148,6 +189,10 @@ function operationFields<S extends OperationSchema> (method: HttpMethod, options
     operationId: options.operationId,
     tags: options.tags === undefined ? undefined : Object.freeze([...options.tags]),
     deprecated: options.deprecated,
+    hide: options.hide === true,
+    extensions: Object.freeze(Object.entries(options)
+      .filter(([key]) => CARRIED_FIELDS.has(key) || isExtension(key))
+      .map(([key, value]) => Object.freeze([key, structuredClone(value)] as const))),
     schema: Object.freeze({ ...options.schema }) as S
   }
 }

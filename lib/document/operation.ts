@@ -90,7 +90,8 @@ export function describeOperation (
         ...(definition.description === undefined ? {} : { description: definition.description }),
         operationId: fields.operationId,
         ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
-        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated })
+        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated }),
+        ...Object.fromEntries(definition.extensions.map(([field, value]) => [field, structuredClone(value)]))
       },
       shape
     },

@@ -46,6 +46,9 @@ export interface Webhooks {
   declared: () => ReadonlyArray<{ key: string, definition: WebhookDefinition }>
 }
 
+// a hidden webhook is sendable, but documented nowhere
+const isDocumented = ({ definition }: DeclaredWebhook): boolean => !definition.hide
+
 export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
   const declared: DeclaredWebhook[] = []
   let sealed = false
@@ -76,8 +79,9 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
   return {
     router,
     carrierSchema () {
-      if (declared.length === 0) return undefined
-      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, declared.flatMap(({ schemas }) => schemas)).responses }
+      const documented = declared.filter(isDocumented)
+      if (documented.length === 0) return undefined
+      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, documented.flatMap(({ schemas }) => schemas)).responses }
     },
     document (document) {
       // OpenAPI keeps shared schemas in components.schemas, Swagger 2.0 in definitions
@@ -100,7 +104,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
       const all = convertedSchemas(converted)
       let offset = 0
-      for (const { definition, skeleton, schemas } of declared) {
+      for (const { definition, skeleton, schemas } of declared.filter(isDocumented)) {
         const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
