@@ -27,14 +27,15 @@ export interface RouteCallback {
   template: CallbackUrlTemplate
 }
 
-type Entry = { name: string, definition: CallbackDefinition }
+/** A callback definition and the name it stands under. */
+export interface NamedCallback { name: string, definition: CallbackDefinition }
 
 /** The four forms `schema.callbacks` accepts, as named definitions; undefined for a raw OpenAPI map. */
-function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | undefined {
+export function namedDefinitions (routeLabel: string, callbacks: unknown, option = 'schema.callbacks'): NamedCallback[] | undefined {
   const fail = (fault: string): never => { throw new InvalidDefinitionError(routeLabel, fault) }
   const checked = (value: unknown, where: string): CallbackDefinition => {
     if (!isDefinition(value)) return fail(`${where} is not a callback definition: make it with callbackRouter()`)
-    if (value.kind !== 'callback') return fail(`${where} is a webhook; declare webhooks with fastify.webhooks, not in schema.callbacks`)
+    if (value.kind !== 'callback') return fail(`${where} is a webhook; declare webhooks with fastify.webhooks, not in ${option}`)
     return value
   }
   const unnamed = (definition: CallbackDefinition, where: string): string =>
@@ -42,23 +43,23 @@ function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | un
 
   if (Array.isArray(callbacks)) {
     return callbacks.map((value, index) => {
-      const definition = checked(value, `schema.callbacks[${index}]`)
-      return { name: unnamed(definition, `schema.callbacks[${index}]`), definition }
+      const definition = checked(value, `${option}[${index}]`)
+      return { name: unnamed(definition, `${option}[${index}]`), definition }
     })
   }
   if (isDefinition(callbacks)) {
-    const definition = checked(callbacks, 'schema.callbacks')
-    return [{ name: unnamed(definition, 'schema.callbacks'), definition }]
+    const definition = checked(callbacks, option)
+    return [{ name: unnamed(definition, option), definition }]
   }
-  if (!isObject(callbacks)) return fail('schema.callbacks must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map')
+  if (!isObject(callbacks)) return fail(`${option} must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map`)
   const values = Object.values(callbacks)
   const isRecord = (value: unknown): boolean => isDefinition(value) || (Array.isArray(value) && value.some(isDefinition))
   if (!values.some(isRecord)) return undefined
   return Object.entries(callbacks).flatMap(([name, value]) => {
     const list = Array.isArray(value) ? value : [value]
     return list.map((item, index) => {
-      const where = `schema.callbacks.${name}${Array.isArray(value) ? `[${index}]` : ''}`
-      if (name.trim() === '') fail(`schema.callbacks has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
+      const where = `${option}.${name}${Array.isArray(value) ? `[${index}]` : ''}`
+      if (name.trim() === '') fail(`${option} has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)
@@ -82,13 +83,18 @@ export interface ProcessedCallbacks {
  * Reads a route's `schema.callbacks` once, when the route is registered: names, expressions checked
  * against the route's own schemas, operationIds, and the operations @fastify/swagger will convert.
  */
-export function processRouteCallbacks (route: RouteView, registry: CallbackRegistry, resolveRef: (ref: string) => unknown): ProcessedCallbacks {
+export function processRouteCallbacks (
+  route: RouteView,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown,
+  inherited: readonly NamedCallback[] = []
+): ProcessedCallbacks {
   const method = Array.isArray(route.method) ? route.method.join(',') : route.method
   const routeLabel = `route ${method} ${route.url}`
   if (Array.isArray(route.method) && route.method.length > 1) {
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
-  const entries = namedDefinitions(routeLabel, route.schema.callbacks)
+  const own = route.schema.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.schema.callbacks)
   const parent = {
     label: routeLabel,
     querystring: route.schema.querystring,
@@ -108,10 +114,9 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const id = carryOperation(registry, { ...place, assemble })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
-  if (entries === undefined) {
-    processRawMap(route.schema.callbacks as Json, parent, registry, carry)
-    return { native, callbacks: [] }
-  }
+  if (own === undefined) processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+  // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
+  const entries = [...inherited, ...own ?? []]
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
@@ -124,12 +129,15 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const generatedId = baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`
     // claimed before it is described, so that the operation carries the id it was given
     const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
-    const { skeleton, schemas } = describeOperation(
-      definition,
-      { summary: definition.summary ?? titleCase(name), operationId },
-      container => resolveContainer(container, resolveRef, label)
-    )
-    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
+    // a hidden callback is sendable but documented nowhere: not even an empty Path Item
+    if (!definition.hide) {
+      const { skeleton, schemas } = describeOperation(
+        definition,
+        { summary: definition.summary ?? titleCase(name), operationId },
+        container => resolveContainer(container, resolveRef, label)
+      )
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
+    }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
