@@ -128,6 +128,7 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     }
     checkSchemaMap(parameters?.properties, `schema.${key}.properties`, fail)
   }
+  if (isObject(schema.body)) checkContent(schema.body, 'schema.body', fail)
   const { response } = schema
   if (response !== undefined) {
     if (!isObject(response)) return fail('schema.response must map status codes to schemas')
@@ -135,6 +136,7 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
       if (!/^([1-5](\d\d|XX|xx)|default)$/.test(code)) fail(`schema.response has an invalid status code "${code}"`)
       if (!isObject(value)) return fail(`schema.response.${code} must be a JSON Schema object`)
       checkSchemaMap(value.headers, `schema.response.${code}.headers`, fail)
+      checkContent(value, `schema.response.${code}`, fail)
     }
   }
   for (const key of ['consumes', 'produces'] as const) {
@@ -147,6 +149,34 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
     if (nestsDeeperThan(value, MAX_SCHEMA_DEPTH)) {
       fail(`schema.${key} nests objects more than ${MAX_SCHEMA_DEPTH} levels deep (or contains itself), more than the document can be written with; use $ref for recursive types`)
     }
+  }
+}
+
+/** A body or response: one schema with its `x-examples`, or media types under `content`, each `{ schema, examples }`. */
+function checkContent (holder: Record<string, unknown>, where: string, fail: (fault: string) => never): void {
+  const { content } = holder
+  if (content === undefined) return checkNamedExamples(holder['x-examples'], `${where}['x-examples']`, fail)
+  if (!isObject(content)) return fail(`${where}.content must map media types to { schema, examples }`)
+  for (const [type, media] of Object.entries(content)) {
+    if (!isObject(media)) return fail(`${where}.content["${type}"] must be an object { schema, examples }`)
+    checkNamedExamples(media.examples, `${where}.content["${type}"].examples`, fail)
+  }
+}
+
+/** Named examples, as OpenAPI's `examples` map and FastAPI's `openapi_examples`: `{ name: { summary?, description?, value } }`. */
+function checkNamedExamples (examples: unknown, where: string, fail: (fault: string) => never): void {
+  if (examples === undefined) return
+  if (!isObject(examples)) return fail(`${where} must map names to Example Objects { summary, description, value }`)
+  for (const [name, example] of Object.entries(examples)) {
+    const at = `${where}["${name}"]`
+    if (!isObject(example)) return fail(`${at} must be an Example Object { summary, description, value }`)
+    for (const key of Object.keys(example)) {
+      if (!['summary', 'description', 'value', 'externalValue'].includes(key) && !isExtension(key)) fail(`${at} has an unknown field "${key}"`)
+    }
+    for (const key of ['summary', 'description', 'externalValue'] as const) {
+      if (example[key] !== undefined && typeof example[key] !== 'string') fail(`${at}.${key} must be a string`)
+    }
+    if (Object.hasOwn(example, 'value') === Object.hasOwn(example, 'externalValue')) fail(`${at} must have either a value or an externalValue`)
   }
 }
 

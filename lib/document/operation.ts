@@ -18,7 +18,8 @@ type SchemaSlot = number
 interface ParameterSkeleton { name: string, in: 'query' | 'header' | 'path', required: boolean, description?: string, schema: SchemaSlot }
 // Names from the app (media types, header names, status codes) are kept as entries, never as keys of a plain
 // object, and become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
-type Content = Array<[type: string, slot: SchemaSlot]>
+// a media type's named examples, when given, replace those its schema's `examples` array would make
+type Content = Array<[type: string, slot: SchemaSlot, examples: Json | undefined]>
 interface ResponseSkeleton { description: string, headers?: Array<[name: string, { description?: string, schema: SchemaSlot }]>, content?: Content }
 
 /** Where an operation's schemas go; the same for every route that uses the definition. */
@@ -36,6 +37,7 @@ export interface OperationSkeleton {
 export interface NativeOperation { responses: Json }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
+const NAMED_EXAMPLES = 'x-examples'
 const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header'], ['params', 'path']] as const
 
 /** Title Case of a name, as FastAPI writes a callback's default summary: invoice_notification → Invoice Notification. */
@@ -62,10 +64,15 @@ function addParameters (shape: OperationShape, schemas: unknown[], container: Js
 /** Media types of a body or response: the `content` form, or one schema under each declared type. */
 function addContent (schemas: unknown[], schema: Json, types: readonly string[] | undefined): Content {
   if (isObject(schema.content)) {
-    return Object.entries(schema.content).map(([type, media]) => [type, schemas.push((media as Json).schema ?? {}) - 1])
+    return Object.entries(schema.content).map(([type, value]) => {
+      const media = value as Json
+      return [type, schemas.push(media.schema ?? {}) - 1, isObject(media.examples) ? media.examples : undefined]
+    })
   }
-  const slot = schemas.push(schema) - 1
-  return (types ?? ['application/json']).map(type => [type, slot])
+  // `x-examples` on a body or response schema, as @fastify/swagger reads it on a route's: named examples for each media type
+  const { [NAMED_EXAMPLES]: named, ...withoutNamed } = schema
+  const slot = schemas.push(isObject(named) ? withoutNamed : schema) - 1
+  return (types ?? ['application/json']).map(type => [type, slot, isObject(named) ? named : undefined])
 }
 
 function defaultDescription (code: string): string {
@@ -203,7 +210,10 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
     if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, openapi30))
     return found
   }
-  const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot]) => [type, media(slot)]))
+  const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot, examples]) => [
+    type,
+    examples === undefined ? media(slot) : { schema: media(slot).schema, examples: structuredClone(examples) }
+  ]))
   const operation: Json = { ...fields }
   if (shape.parameters.length > 0) {
     operation.parameters = shape.parameters.map(({ schema, ...parameter }) => {
