@@ -57,8 +57,16 @@ interface OperationFields<S extends OperationSchema> {
   readonly schema: S
 }
 
+/** The callbacks of a callback operation, in the forms a route's `schema.callbacks` takes definitions. */
+export type NestedCallbacks =
+  | readonly CallbackDefinition[]
+  | CallbackDefinition
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[]>>
+
 export interface CallbackDefinition<S extends OperationSchema = OperationSchema> extends OperationFields<S> {
   readonly kind: 'callback'
+  /** The callback operation's own callbacks, documented under it; their expressions read its schemas. */
+  readonly callbacks: NestedCallbacks | undefined
   /** The key under the operation's `callbacks`; a record given to `schema.callbacks` can name it instead. */
   readonly name: string | undefined
   /** The callback's URL: a runtime-expression key, FastAPI's shorthand accepted. */
@@ -230,6 +238,8 @@ function operationFields<S extends OperationSchema> (method: HttpMethod, options
 export interface CallbackOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {
   /** The key under the operation's `callbacks`: FastAPI's route name. */
   name?: string
+  /** Callbacks of this callback operation (nested callbacks), documented under it. */
+  callbacks?: NestedCallbacks
 }
 
 export function defineCallback<S extends OperationSchema> (method: unknown, url: unknown, options: CallbackOptions<S> = {}): CallbackDefinition<S> {
@@ -240,10 +250,12 @@ export function defineCallback<S extends OperationSchema> (method: unknown, url:
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
     throw new InvalidDefinitionError(label, 'name must be a non-empty string')
   }
-  checkOptions(label, options, [])
+  checkOptions(label, options, ['callbacks'])
   return Object.freeze({
     kind: 'callback',
     name: options.name,
+    // a copy of a list, so that it cannot change under the definition; its forms are read where a route uses it
+    callbacks: (Array.isArray(options.callbacks) ? Object.freeze([...options.callbacks]) : options.callbacks) as NestedCallbacks | undefined,
     url,
     ...operationFields<S>(checkedMethod, options),
     [kDefinition]: true

@@ -2,7 +2,7 @@ import { isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
+import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
@@ -131,16 +131,76 @@ export function processRouteCallbacks (
     const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
-      const { skeleton, schemas } = describeOperation(
-        definition,
-        { summary: definition.summary ?? titleCase(name), operationId },
-        container => resolveContainer(container, resolveRef, label)
-      )
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30))
+      const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30))
     }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
+}
+
+interface DescribedCallback {
+  schemas: unknown[]
+  assemble: (converted: readonly unknown[], openapi30: boolean) => Json
+}
+
+/**
+ * A callback operation and, under it, its own callbacks, recursively: their expressions read the callback's
+ * schemas, and their schemas travel after its own in the same carrier.
+ */
+function describeCallback (
+  definition: CallbackDefinition,
+  name: string,
+  operationId: string,
+  label: string,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown
+): DescribedCallback {
+  const { skeleton, schemas } = describeOperation(
+    definition,
+    { summary: definition.summary ?? titleCase(name), operationId },
+    container => resolveContainer(container, resolveRef, label)
+  )
+  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  return {
+    schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
+    assemble (converted, openapi30) {
+      const operation = assembleOperation(skeleton, converted.slice(0, schemas.length), openapi30)
+      if (nested.length === 0) return operation
+      let offset = schemas.length
+      operation.callbacks = callbacksObject(nested.map(({ described, ...place }) => {
+        const own = converted.slice(offset, offset += described.schemas.length)
+        return { ...place, operation: described.assemble(own, openapi30) }
+      }))
+      return operation
+    }
+  }
+}
+
+function nestedCallbacks (
+  definition: CallbackDefinition,
+  operationId: string,
+  label: string,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown
+): Array<{ name: string, key: string, method: string, described: DescribedCallback }> {
+  if (definition.callbacks === undefined) return []
+  const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
+  if (entries === undefined) throw new InvalidDefinitionError(label, 'callbacks of a callback must be router.routes, a callback definition or a record of them')
+  const { querystring, params, headers, body, response } = definition.schema
+  const places = new Set<string>()
+  return entries.flatMap(({ name, definition: nested }) => {
+    const nestedLabel = `${label}, callback "${name}"`
+    // checked against the callback operation's own schemas: its request is what the nested callback reads
+    const template = compileCallbackKey(nested.url, { label: nestedLabel, querystring, params, headers, body, response, resolveRef })
+    const method = nested.method.toLowerCase()
+    const place = JSON.stringify([name, template.key, method])
+    if (places.has(place)) throw new DuplicateDefinitionError(nestedLabel, `${nested.method} ${template.key} is declared twice under this name`)
+    places.add(place)
+    if (nested.hide) return []
+    const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
+    return [{ name, key: template.key, method, described: describeCallback(nested, name, nestedId, nestedLabel, registry, resolveRef) }]
+  })
 }
 
 /** A parameter container given as a `$ref` to a shared schema is read through it. */

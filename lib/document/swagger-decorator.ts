@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
-import { carrierId } from './operation.js'
+import { callbacksObject, carrierId } from './operation.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
@@ -71,7 +71,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
 
 /** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */
 function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
-  const names = new Map<string, Map<string, Array<[string, Json]>>>()
+  const operations: Array<{ name: string, key: string, method: string, operation: Json }> = []
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
       // @fastify/swagger turns every operation it is given into { requestBody?, responses }
@@ -80,14 +80,9 @@ function completeCallbacks (callbacks: Json, routeLabel: string, openapi30: bool
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        const keys = names.get(carried.name) ?? new Map<string, Array<[string, Json]>>()
-        names.set(carried.name, keys)
-        const operations = keys.get(carried.key) ?? []
-        keys.set(carried.key, operations)
-        operations.push([carried.method, carried.assemble(native, openapi30)])
+        operations.push({ name: carried.name, key: carried.key, method: carried.method, operation: carried.assemble(native, openapi30) })
       }
     }
   }
-  // Object.fromEntries makes own properties, even of `__proto__`, and never writes through a prototype
-  return Object.fromEntries([...names].map(([name, keys]) => [name, Object.fromEntries([...keys].map(([key, operations]) => [key, Object.fromEntries(operations)]))]))
+  return callbacksObject(operations)
 }
