@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
-import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
+import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { callbacksObject, carrierId } from './operation.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
@@ -54,12 +54,18 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
     const openapi30 = document.openapi.startsWith('3.0')
     for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      for (const method of PATH_ITEM_METHODS) {
-        const operation = (pathItem as Json)[method]
+      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
+      const { additionalOperations } = pathItem as Json
+      const operations: Array<[string, unknown]> = [
+        ...PATH_ITEM_METHODS.map((method): [string, unknown] => [method.toUpperCase(), (pathItem as Json)[method]]),
+        ...isObject(additionalOperations) ? Object.entries(additionalOperations) : []
+      ]
+      for (const [method, operation] of operations) {
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
-        if (method === 'head' && isObject(operation)) delete operation.callbacks
+        if (method === 'HEAD' && isObject(operation)) delete operation.callbacks
         if (isObject(operation) && isObject(operation.callbacks)) {
-          operation.callbacks = completeCallbacks(operation.callbacks, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+          operation.callbacks = completeCallbacks(operation.callbacks, `${method} ${path}`, openapi30, hooks.registry)
+          if (!supportsQuery(document.openapi)) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
         }
       }
     }
@@ -67,6 +73,28 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
     hooks.unsupported(document)
   }
   hooks.extend(document)
+}
+
+/** The QUERY method is a Path Item field since OpenAPI 3.2.0. */
+export function supportsQuery (openapi: string): boolean {
+  return !/^3\.[01]\./.test(openapi)
+}
+
+/** A callback with the QUERY method, at any depth, fails the build of a document older than 3.2: it would be invalid. */
+function refuseQuery (callbacks: Json, routeLabel: string): void {
+  const pending: Array<[callbacks: Json, label: string]> = [[callbacks, routeLabel]]
+  while (pending.length > 0) {
+    const [map, label] = pending.pop()!
+    for (const [name, pathItems] of Object.entries(map)) {
+      const callbackLabel = `${label}, callback "${name}"`
+      for (const [key, pathItem] of Object.entries(pathItems as Json)) {
+        if (Object.hasOwn(pathItem as Json, 'query')) throw new QueryMethodError(callbackLabel, `QUERY ${key}`)
+        for (const operation of Object.values(pathItem as Json)) {
+          if (isObject(operation) && isObject(operation.callbacks)) pending.push([operation.callbacks, callbackLabel])
+        }
+      }
+    }
+  }
 }
 
 /** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */

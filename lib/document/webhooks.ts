@@ -2,10 +2,11 @@ import { defineWebhook, describeDefinition } from '../definition/definition.js'
 import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../definition/definition.js'
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
-import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
+import { DuplicateDefinitionError, InvalidDefinitionError, QueryMethodError } from '../util/errors.js'
 import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import type { OperationSkeleton } from './operation.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
+import { supportsQuery } from './swagger-decorator.js'
 import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
@@ -108,6 +109,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
+        if (method === 'query' && !supportsQuery(document.openapi)) throw new QueryMethodError(describeDefinition(definition), 'this webhook')
         const pathItem = webhooks.get(definition.name)
         if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')

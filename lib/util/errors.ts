@@ -208,3 +208,10 @@ export const ReplayStoreUnavailableError = createError(
   'The replay store could not check the message: %s. The message is refused, so that the sender retries it',
   503
 )
+
+// OpenAPI versions: what a document of the version set in @fastify/swagger's options cannot express
+export const QueryMethodError = createError(
+  'FST_OPENAPI_CALLBACKS_QUERY_NEEDS_3_2',
+  '%s: %s uses the QUERY method, which OpenAPI has only since 3.2.0. Set @fastify/swagger\'s `openapi.openapi` to \'3.2.0\'',
+  500
+)
