@@ -1,6 +1,7 @@
 import type { OperationDefinition } from '../definition/definition.js'
 import { isObject } from '../util/json.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
+import { hasGeneratedTitle } from './components.js'
 import type { Json } from '../util/json.js'
 
 /**
@@ -148,7 +149,10 @@ export function toNative (id: string, schemas: unknown[]): NativeOperation {
 
 /** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
 export function convertedSchemas (carrier: Json): unknown[] {
-  return restoreNames(carrier.allOf as unknown[])
+  const schemas = restoreNames(carrier.allOf as unknown[])
+  // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
+  eachSubschema({ allOf: schemas }, schema => { if (hasGeneratedTitle(schema)) delete schema.title })
+  return schemas
 }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
@@ -177,16 +181,23 @@ function toMedia (schema: Json, openapi30: boolean): Json {
   return media
 }
 
-/** Nested `examples` become `example`: a work list, not recursion, as the app's schemas may be thousands deep. */
+/** Nested `examples` become `example`. */
 function nestedExamples (root: Json): void {
-  const pending = subschemas(root)
-  while (pending.length > 0) {
-    const schema = pending.pop()
-    if (!isObject(schema)) continue
+  eachSubschema(root, schema => {
     if (Array.isArray(schema.examples)) {
       schema.example = schema.examples[0]
       delete schema.examples
     }
+  })
+}
+
+/** Visits a schema's subschemas, not the schema itself: a work list, not recursion, as the app's schemas may be thousands deep. */
+function eachSubschema (root: Json, visit: (schema: Json) => void): void {
+  const pending = subschemas(root)
+  while (pending.length > 0) {
+    const schema = pending.pop()
+    if (!isObject(schema)) continue
+    visit(schema)
     for (const subschema of subschemas(schema)) pending.push(subschema)
   }
 }

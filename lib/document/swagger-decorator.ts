@@ -3,6 +3,7 @@ import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { callbacksObject, carrierId } from './operation.js'
+import { dropGeneratedTitles } from './components.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
@@ -73,6 +74,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
     hooks.unsupported(document)
   }
   hooks.extend(document)
+  dropGeneratedTitles(document)
 }
 
 /** The QUERY method is a Path Item field since OpenAPI 3.2.0. */

@@ -7,6 +7,7 @@ import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleC
 import type { OperationSkeleton } from './operation.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
 import { supportsQuery } from './swagger-decorator.js'
+import { dropComponentsOnlyFor, schemaComponents } from './components.js'
 import type { CallbackRegistry } from './registry.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
@@ -85,15 +86,16 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, documented.flatMap(({ schemas }) => schemas)).responses }
     },
     document (document) {
-      // OpenAPI keeps shared schemas in components.schemas, Swagger 2.0 in definitions
-      const components = (isObject(document.components) ? document.components.schemas : document.definitions) as Json
+      const { schemas: components } = schemaComponents(document)
       const carrierName = Object.entries(components).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
       const converted = carrierName === undefined ? undefined : components[carrierName] as Json
       if (carrierName !== undefined) delete components[carrierName]
       if (typeof document.openapi !== 'string' || document.openapi.startsWith('3.0')) {
         // @fastify/swagger copies its own `openapi.webhooks` option even into 3.0, which has no such field
         if (converted === undefined && document.webhooks === undefined) return
+        const dropped = [converted, document.webhooks]
         delete document.webhooks
+        dropComponentsOnlyFor(document, dropped)
         if (!warned) {
           warned = true
           warn('OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.')
