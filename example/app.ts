@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import openapiCallbacks from '../lib/index.js'
 import type { DeliveryOptions } from '../lib/index.js'
 import { invoiceRoutes } from './invoices.js'
+import { paymentRoutes } from './payments.js'
 import { subscriptionRoutes } from './subscriptions.js'
 
 export interface ExampleOptions extends FastifyServerOptions {
@@ -25,5 +26,6 @@ export async function buildApp ({ openapi = '3.1.0', delivery, ...serverOptions 
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(invoiceRoutes)
   await app.register(subscriptionRoutes)
+  await app.register(paymentRoutes)
   return app
 }
