@@ -111,7 +111,7 @@ export default fastifyOpenapiCallbacks
 export { callbackRouter } from './definition/callback-router.js'
 export type { CallbackRouter, CallbackRouteOptions } from './definition/callback-router.js'
 export type { WebhookRouter, WebhookRouteOptions } from './document/webhooks.js'
-export type { CallbackDefinition, CallbackOptions, OperationOptions, OperationSchema, WebhookDefinition } from './definition/definition.js'
+export type { CallbackDefinition, CallbackOptions, ExternalDocs, NestedCallbacks, OperationOptions, OperationSchema, Server, WebhookDefinition } from './definition/definition.js'
 export type { HttpMethod } from './definition/methods.js'
 export type { CallbacksApi, FanOutResult, PayloadOf, ResponseOf, SendOptionsOf, SendResult, Subscriber, TargetOf } from './delivery/api.js'
 export type { SendOptions } from './delivery/parameters.js'

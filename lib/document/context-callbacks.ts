@@ -16,8 +16,8 @@ export function createContextCallbacks (): ContextCallbacks {
   const byContext = new WeakMap<object, NamedCallback[]>()
   return {
     add (instance, callbacks) {
-      const prefix = (instance as { prefix?: string }).prefix
-      const label = `fastify.routeCallbacks() in the context of prefix "${prefix === undefined || prefix === '' ? '/' : prefix}"`
+      const { prefix } = instance as { prefix: string }
+      const label = `fastify.routeCallbacks() in the context of prefix "${prefix === '' ? '/' : prefix}"`
       const named = namedDefinitions(label, callbacks, 'callbacks')
       if (named === undefined) throw new InvalidDefinitionError(label, 'callbacks must be router.routes, a callback definition or a record of them; a raw OpenAPI map belongs in a route\'s schema.callbacks')
       const own = byContext.get(instance) ?? []
