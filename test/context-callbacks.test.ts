@@ -91,3 +91,19 @@ test('routeCallbacks() refuses what is not a definition, with a coded error nami
   await app.ready()
   await app.close()
 })
+
+test('a GET route of the context documents them; its HEAD twin documents none, even when @fastify/swagger shows it', async (t) => {
+  const byQuery = callbackRouter().post('{$request.query.callback_url}', { name: 'by_query' })
+  const app = await appWith({ openapi: '3.1.0', swaggerOptions: { exposeHeadRoutes: true } })
+  await app.register(async (api) => {
+    api.routeCallbacks({ by_query: byQuery })
+    api.get('/search', { schema: { querystring: Type.Object({ callback_url: Type.String() }) } }, async () => ({}))
+  }, { prefix: '/api' })
+  await app.ready()
+  const document = app.swagger() as any
+  t.same(Object.keys(document.paths['/api/search'].get.callbacks), ['by_query'])
+  t.ok(document.paths['/api/search'].head, 'the HEAD twin is documented')
+  t.equal(document.paths['/api/search'].head.callbacks, undefined)
+  t.same(await validationErrors(document), [])
+  await app.close()
+})
