@@ -31,14 +31,14 @@ export async function paymentRoutes (app: FastifyInstance): Promise<void> {
   app.register(async (payments) => {
     payments.routeCallbacks(paymentEvents.routes)
 
-    payments.post('/', { schema: { body: PaymentRequest } }, async (request, reply) => {
+    payments.post('/', { schema: { summary: 'Create Payment', body: PaymentRequest } }, async (request, reply) => {
       // sent later, when the payment settles; resolved now, while the request is at hand
       const target = payments.callbacks.target(paymentStatus, request)
-      return reply.code(202).send({ notifying: target.ok ? target.target.url : null })
+      return reply.code(202).send(target)
     })
     payments.post('/:id/refund', {
-      schema: { params: Type.Object({ id: Type.String() }), body: PaymentRequest, callbacks: [refunded] }
+      schema: { summary: 'Refund Payment', params: Type.Object({ id: Type.String() }), body: PaymentRequest, callbacks: [refunded] }
     }, async (_, reply) => reply.code(202).send({ accepted: true }))
-    payments.get('/health', { schema: { callbacks: false } }, async () => ({ ok: true }))
+    payments.get('/health', { schema: { summary: 'Health', callbacks: false } }, async () => ({ ok: true }))
   }, { prefix: '/payments' })
 }

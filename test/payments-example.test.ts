@@ -25,7 +25,7 @@ test('the payments example resolves the router\'s callback for its route', async
   t.teardown(() => app.close())
   const accepted = await app.inject({ method: 'POST', url: '/payments/', payload: { amount: 5, status_url: 'https://client.example.com/status' } })
   t.equal(accepted.statusCode, 202)
-  t.same(accepted.json(), { notifying: 'https://client.example.com/status' })
+  t.match(accepted.json(), { ok: true, target: { key: 'post_payments_payment_status_post', url: 'https://client.example.com/status' } })
   const refused = await app.inject({ method: 'POST', url: '/payments/', payload: { amount: 5, status_url: 'https://127.0.0.1/status' } })
   t.match(refused.json(), { statusCode: 400, code: 'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS' }, 'the address policy refuses a loopback status_url')
   const plain = await app.inject({ method: 'POST', url: '/payments/', payload: { amount: 5, status_url: 'http://client.example.com/status' } })
