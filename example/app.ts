@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import openapiCallbacks from '../lib/index.js'
 import type { DeliveryOptions } from '../lib/index.js'
 import { invoiceRoutes } from './invoices.js'
+import { paymentRoutes } from './payments.js'
 import { subscriptionRoutes } from './subscriptions.js'
 
 export interface ExampleOptions extends FastifyServerOptions {
@@ -28,5 +29,6 @@ export async function buildApp ({ openapi = '3.1.0', delivery, queue = false, ..
   await app.register(swaggerUi, { routePrefix: '/docs' })
   await app.register(invoiceRoutes, { queue })
   await app.register(subscriptionRoutes)
+  await app.register(paymentRoutes)
   return app
 }

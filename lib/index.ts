@@ -4,6 +4,7 @@ import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
 import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
+import { createContextCallbacks } from './document/context-callbacks.js'
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
@@ -22,11 +23,17 @@ export interface FastifyOpenapiCallbacksOptions {
   document?: DocumentOptions
 }
 
-/** What a route schema's `callbacks` accepts. */
-export type RouteCallbacksOption =
+/** What `fastify.routeCallbacks()` accepts: `router.routes`, one definition, or a record of them. */
+export type ContextCallbacksOption =
   | readonly CallbackDefinition[]
   | CallbackDefinition
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[]>>
+
+/** What a route schema's `callbacks` accepts; `false` leaves out its contexts' callbacks too. */
+export type RouteCallbacksOption =
+  | ContextCallbacksOption
   | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
+  | false
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +41,11 @@ declare module 'fastify' {
     webhooks: WebhookRouter
     /** Resolves targets of callbacks, and sends or queues callbacks and webhooks. */
     callbacks: FastifyOpenapiCallbacksApi
+    /**
+     * Callbacks for every route declared after this call in this context and the contexts it registers, listed
+     * before each route's own, as FastAPI's `APIRouter(callbacks=...)`. A route opts out with `schema.callbacks: false`.
+     */
+    routeCallbacks: (callbacks: ContextCallbacksOption) => FastifyInstance
   }
   interface FastifySchema {
     /** Callbacks of this operation: `router.routes`, one definition, a record of them, or a raw OpenAPI callbacks map. */
@@ -58,6 +70,11 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   const sharedSchemas: unknown[] = []
   const callbacks = createCallbacks(delivery, log, () => sharedSchemas, webhooks.declared)
   fastify.decorate('callbacks', callbacks.api)
+  const contextCallbacks = createContextCallbacks()
+  fastify.decorate('routeCallbacks', function (this: FastifyInstance, definitions: ContextCallbacksOption) {
+    contextCallbacks.add(this, definitions)
+    return this
+  })
   fastify.addHook('onRegister', instance => { contexts.push(instance) })
   fastify.addHook('onClose', callbacks.close)
   const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
@@ -71,7 +88,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   }))
 
   fastify.addHook('onRoute', function (routeOptions) {
-    const documented = documentRoute(routeOptions, registry, id => this.getSchema(id))
+    const documented = documentRoute(routeOptions, registry, id => this.getSchema(id), contextCallbacks.of(this))
     if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
   })
 
@@ -103,7 +120,7 @@ export default fastifyOpenapiCallbacks
 export { callbackRouter } from './definition/callback-router.js'
 export type { CallbackRouter, CallbackRouteOptions } from './definition/callback-router.js'
 export type { WebhookRouter, WebhookRouteOptions } from './document/webhooks.js'
-export type { CallbackDefinition, CallbackOptions, OperationOptions, OperationSchema, WebhookDefinition } from './definition/definition.js'
+export type { CallbackDefinition, CallbackOptions, ExternalDocs, NestedCallbacks, OperationOptions, OperationSchema, Server, WebhookDefinition } from './definition/definition.js'
 export type { HttpMethod } from './definition/methods.js'
 export type { CallbacksApi, FanOutResult, PayloadOf, ResponseOf, SendOptionsOf, SendResult, Subscriber, TargetOf } from './delivery/api.js'
 export type { SendOptions } from './delivery/parameters.js'

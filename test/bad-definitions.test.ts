@@ -10,9 +10,9 @@ const Body = Type.Object({ id: Type.String(), customer: Type.Object({ email: Typ
 // Definitions refused where they are made, before any app exists
 const definitionCases: Array<[string, () => unknown, string, string | RegExp]> = [
   ['an unknown method', () => router.route({ method: 'FETCH' as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
-    'callback FETCH {$url}: method "FETCH" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE'],
+    'callback FETCH {$url}: method "FETCH" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE, QUERY'],
   ['a method that is not a string', () => router.route({ method: 42 as any, url: '{$url}' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
-    'callback 42 {$url}: method 42 is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE'],
+    'callback 42 {$url}: method 42 is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE, QUERY'],
   ['an empty url', () => router.post(''), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
     'callback POST : the url must be a non-empty runtime-expression key such as "{$request.query.callback_url}/events"'],
   ['a url that is not a string', () => router.post(undefined as any), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',

@@ -142,7 +142,7 @@ test('bad webhook definitions fail at startup with a clear error', async (t) => 
   const cases: Array<[() => unknown, string, string]> = [
     [() => app.webhooks.post(''), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook POST "": a webhook needs a non-empty name, its key under `webhooks`'],
     [() => app.webhooks.route({ method: 'post' } as any), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook post undefined: a webhook needs a non-empty name, its key under `webhooks`'],
-    [() => app.webhooks.route({ method: 'SEND' as any, name: 'x' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook SEND "x": method "SEND" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE'],
+    [() => app.webhooks.route({ method: 'SEND' as any, name: 'x' }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook SEND "x": method "SEND" is not one of GET, PUT, POST, PATCH, DELETE, HEAD, OPTIONS, TRACE, QUERY'],
     [() => app.webhooks.post('x', 3 as any), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook POST "x": options must be an object'],
     [() => app.webhooks.post('x', { schema: { body: 'Subscription' } }), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook POST "x": schema.body must be a JSON Schema object'],
     [() => app.webhooks.post('x', { url: '/x' } as any), 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'webhook POST "x": unknown option "url"'],

@@ -23,6 +23,16 @@ export interface OperationSchema {
   produces?: readonly string[]
 }
 
+/** An OpenAPI External Documentation Object. */
+export interface ExternalDocs { url: string, description?: string }
+
+/** An OpenAPI Server Object. */
+export interface Server {
+  url: string
+  description?: string
+  variables?: Readonly<Record<string, { default: string, enum?: readonly string[], description?: string }>>
+}
+
 export interface OperationOptions<S extends OperationSchema = OperationSchema> {
   summary?: string
   description?: string
@@ -31,7 +41,13 @@ export interface OperationOptions<S extends OperationSchema = OperationSchema> {
   deprecated?: boolean
   /** Security Requirements, as on an Operation: `[{ schemeName: [] }]`; `[]` says none. Schemes are declared in @fastify/swagger's `components.securitySchemes`. */
   security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>>
+  /** Documented nowhere, but still resolvable by `target()` and sendable, as @fastify/swagger's route `schema.hide`. */
+  hide?: boolean
+  externalDocs?: ExternalDocs
+  servers?: readonly Server[]
   schema?: S
+  /** Specification extensions, carried to the operation as they are. */
+  [extension: `x-${string}`]: unknown
 }
 
 interface OperationFields<S extends OperationSchema> {
@@ -42,11 +58,22 @@ interface OperationFields<S extends OperationSchema> {
   readonly tags?: readonly string[] | undefined
   readonly deprecated?: boolean | undefined
   readonly security?: ReadonlyArray<Readonly<Record<string, readonly string[]>>> | undefined
+  readonly hide: boolean
+  /** The Operation fields carried as given: `externalDocs`, `servers` and `x-*` extensions, in the order given. */
+  readonly extensions: ReadonlyArray<readonly [field: string, value: unknown]>
   readonly schema: S
 }
 
+/** The callbacks of a callback operation, in the forms a route's `schema.callbacks` takes definitions. */
+export type NestedCallbacks =
+  | readonly CallbackDefinition[]
+  | CallbackDefinition
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[]>>
+
 export interface CallbackDefinition<S extends OperationSchema = OperationSchema> extends OperationFields<S> {
   readonly kind: 'callback'
+  /** The callback operation's own callbacks, documented under it; their expressions read its schemas. */
+  readonly callbacks: NestedCallbacks | undefined
   /** The key under the operation's `callbacks`; a record given to `schema.callbacks` can name it instead. */
   readonly name: string | undefined
   /** The callback's URL: a runtime-expression key, FastAPI's shorthand accepted. */
@@ -67,7 +94,10 @@ export function isDefinition (value: unknown): value is OperationDefinition {
   return typeof value === 'object' && value !== null && Object.hasOwn(value, kDefinition)
 }
 
-const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'security', 'schema'])
+const OPTION_KEYS = new Set(['name', 'summary', 'description', 'operationId', 'tags', 'deprecated', 'security', 'hide', 'schema', 'externalDocs', 'servers'])
+// the Operation fields a definition carries to the document as they are
+const CARRIED_FIELDS = new Set(['externalDocs', 'servers'])
+const isExtension = (key: string): boolean => key.startsWith('x-') && key.length > 2
 const SCHEMA_KEYS = new Set(['body', 'headers', 'querystring', 'params', 'response', 'consumes', 'produces'])
 // a Map: the key looked up is the app's, and `constructor` must find nothing
 const SCHEMA_KEY_HINTS = new Map([
@@ -82,19 +112,22 @@ const SCHEMA_KEY_HINTS = new Map([
 function checkOptions (label: string, options: Record<string, unknown>, extraKeys: readonly string[]): void {
   const fail = (fault: string): never => { throw new InvalidDefinitionError(label, fault) }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key)) fail(`unknown option "${key}"`)
+    if (!OPTION_KEYS.has(key) && !extraKeys.includes(key) && !isExtension(key)) fail(`unknown option "${key}"`)
   }
+  checkCarriedFields(options, fail)
   for (const key of ['summary', 'description', 'operationId'] as const) {
     const value = options[key]
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) fail(`${key} must be a non-empty string`)
   }
-  const { tags, deprecated, security } = options
+  const { tags, security } = options
   // zod schemas are checked as the JSON Schema they convert to
   const schema = isObject(options.schema) ? readableSchemas(options.schema, 'output') : options.schema
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every(tag => typeof tag === 'string' && tag !== ''))) {
     fail('tags must be an array of non-empty strings')
   }
-  if (deprecated !== undefined && typeof deprecated !== 'boolean') fail('deprecated must be a boolean')
+  for (const key of ['deprecated', 'hide'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') fail(`${key} must be a boolean`)
+  }
   if (security !== undefined) checkSecurity(security, fail)
   if (schema === undefined) return
   if (!isObject(schema)) return fail('schema must be an object like a Fastify route schema')
@@ -119,6 +152,7 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   }
   const headers = schema.headers as Json | undefined
   if (isObject(headers?.properties)) checkHeaderNames(Object.keys(headers.properties), fail)
+  if (isObject(schema.body)) checkContent(schema.body, 'schema.body', fail)
   const { response } = schema
   if (response !== undefined) {
     if (!isObject(response)) return fail('schema.response must map status codes to schemas')
@@ -126,6 +160,7 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
       if (!/^([1-5](\d\d|XX|xx)|default)$/.test(code)) fail(`schema.response has an invalid status code "${code}"`)
       if (!isObject(value)) return fail(`schema.response.${code} must be a JSON Schema object`)
       checkSchemaMap(value.headers, `schema.response.${code}.headers`, fail)
+      checkContent(value, `schema.response.${code}`, fail)
     }
   }
   for (const key of ['consumes', 'produces'] as const) {
@@ -137,6 +172,50 @@ function checkOptions (label: string, options: Record<string, unknown>, extraKey
   for (const [key, value] of Object.entries(schema)) {
     if (nestsDeeperThan(value, MAX_SCHEMA_DEPTH)) {
       fail(`schema.${key} nests objects more than ${MAX_SCHEMA_DEPTH} levels deep (or contains itself), more than the document can be written with; use $ref for recursive types`)
+    }
+  }
+}
+
+/** A body or response: one schema with its `x-examples`, or media types under `content`, each `{ schema, examples }`. */
+function checkContent (holder: Record<string, unknown>, where: string, fail: (fault: string) => never): void {
+  const { content } = holder
+  if (content === undefined) return checkNamedExamples(holder['x-examples'], `${where}['x-examples']`, fail)
+  if (!isObject(content)) return fail(`${where}.content must map media types to { schema, examples }`)
+  for (const [type, media] of Object.entries(content)) {
+    if (!isObject(media)) return fail(`${where}.content["${type}"] must be an object { schema, examples }`)
+    checkNamedExamples(media.examples, `${where}.content["${type}"].examples`, fail)
+  }
+}
+
+/** Named examples, as OpenAPI's `examples` map and FastAPI's `openapi_examples`: `{ name: { summary?, description?, value } }`. */
+function checkNamedExamples (examples: unknown, where: string, fail: (fault: string) => never): void {
+  if (examples === undefined) return
+  if (!isObject(examples)) return fail(`${where} must map names to Example Objects { summary, description, value }`)
+  for (const [name, example] of Object.entries(examples)) {
+    const at = `${where}["${name}"]`
+    if (!isObject(example)) return fail(`${at} must be an Example Object { summary, description, value }`)
+    for (const key of Object.keys(example)) {
+      if (!['summary', 'description', 'value', 'externalValue'].includes(key) && !isExtension(key)) fail(`${at} has an unknown field "${key}"`)
+    }
+    for (const key of ['summary', 'description', 'externalValue'] as const) {
+      if (example[key] !== undefined && typeof example[key] !== 'string') fail(`${at}.${key} must be a string`)
+    }
+    if (Object.hasOwn(example, 'value') === Object.hasOwn(example, 'externalValue')) fail(`${at} must have either a value or an externalValue`)
+  }
+}
+
+/** externalDocs and servers go into the document as given: checked here, so that the document stays valid. */
+function checkCarriedFields (options: Record<string, unknown>, fail: (fault: string) => never): void {
+  const { externalDocs, servers } = options
+  const hasUrl = (value: unknown): boolean => isObject(value) && typeof value.url === 'string' && value.url !== ''
+  if (externalDocs !== undefined && !hasUrl(externalDocs)) fail('externalDocs must be an object with a non-empty url')
+  if (servers !== undefined && !(Array.isArray(servers) && servers.every(hasUrl))) fail('servers must be an array of Server Objects, each with a non-empty url')
+  for (const [key, value] of Object.entries(options)) {
+    if (!CARRIED_FIELDS.has(key) && !isExtension(key)) continue
+    try {
+      structuredClone(value)
+    } catch {
+      fail(`${key} must be plain data, as it is written into the document`)
     }
   }
 }
@@ -193,6 +272,10 @@ function operationFields<S extends OperationSchema> (method: HttpMethod, options
     security: options.security === undefined
       ? undefined
       : Object.freeze(options.security.map(entry => Object.freeze(Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, Object.freeze([...scopes])]))))),
+    hide: options.hide === true,
+    extensions: Object.freeze(Object.entries(options)
+      .filter(([key]) => CARRIED_FIELDS.has(key) || isExtension(key))
+      .map(([key, value]) => Object.freeze([key, structuredClone(value)] as const))),
     schema: Object.freeze({ ...options.schema }) as S
   }
 }
@@ -200,6 +283,8 @@ function operationFields<S extends OperationSchema> (method: HttpMethod, options
 export interface CallbackOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {
   /** The key under the operation's `callbacks`: FastAPI's route name. */
   name?: string
+  /** Callbacks of this callback operation (nested callbacks), documented under it. */
+  callbacks?: NestedCallbacks
 }
 
 export function defineCallback<S extends OperationSchema> (method: unknown, url: unknown, options: CallbackOptions<S> = {}): CallbackDefinition<S> {
@@ -210,10 +295,12 @@ export function defineCallback<S extends OperationSchema> (method: unknown, url:
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
     throw new InvalidDefinitionError(label, 'name must be a non-empty string')
   }
-  checkOptions(label, options, [])
+  checkOptions(label, options, ['callbacks'])
   return Object.freeze({
     kind: 'callback',
     name: options.name,
+    // a copy of a list, so that it cannot change under the definition; its forms are read where a route uses it
+    callbacks: (Array.isArray(options.callbacks) ? Object.freeze([...options.callbacks]) : options.callbacks) as NestedCallbacks | undefined,
     url,
     ...operationFields<S>(checkedMethod, options),
     [kDefinition]: true

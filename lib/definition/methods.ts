@@ -1,10 +1,10 @@
-/** The HTTP methods an OpenAPI operation can have, as Fastify writes them. */
-export const HTTP_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'] as const
+/** The HTTP methods an OpenAPI operation can have, as Fastify writes them (QUERY since OpenAPI 3.2). */
+export const HTTP_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE', 'QUERY'] as const
 
 export type HttpMethod = typeof HTTP_METHODS[number]
 
-/** The Path Item fields that hold an operation, in a document @fastify/swagger built (`query` since OpenAPI 3.2). */
-export const PATH_ITEM_METHODS: readonly string[] = [...HTTP_METHODS.map(method => method.toLowerCase()), 'query']
+/** The Path Item fields that hold an operation, in a document @fastify/swagger built. */
+export const PATH_ITEM_METHODS: readonly string[] = HTTP_METHODS.map(method => method.toLowerCase())
 
 const METHODS: ReadonlySet<string> = new Set(HTTP_METHODS)
 

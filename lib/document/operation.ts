@@ -3,6 +3,7 @@ import { isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
+import { hasGeneratedTitle } from './components.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
@@ -21,7 +22,8 @@ type SchemaSlot = number
 interface ParameterSkeleton { name: string, in: 'query' | 'header', required: boolean, description?: string, schema: SchemaSlot }
 // Names from the app (media types, header names, status codes) are kept as entries, never as keys of a plain
 // object, and become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
-type Content = Array<[type: string, slot: SchemaSlot]>
+// a media type's named examples, when given, replace those its schema's `examples` array would make
+type Content = Array<[type: string, slot: SchemaSlot, examples: Json | undefined]>
 interface ResponseSkeleton { description: string, headers?: Array<[name: string, { description?: string, schema: SchemaSlot }]>, content?: Content }
 
 /** Where an operation's schemas go; the same for every route that uses the definition. */
@@ -41,6 +43,7 @@ export interface OperationSkeleton {
 export interface NativeOperation { responses: Json }
 
 const COMBINATORS = ['allOf', 'anyOf', 'oneOf']
+const NAMED_EXAMPLES = 'x-examples'
 // no path parameters: nothing fills them in a callback's or webhook's URL, so definitions refuse schema.params
 const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header']] as const
 
@@ -87,10 +90,20 @@ function addParameters (shape: OperationShape, schemas: unknown[], given: Json, 
 /** Media types of a body or response: the `content` form, or one schema under each declared type. */
 function addContent (shape: OperationShape, schemas: unknown[], schema: unknown, types: readonly string[] | undefined, io: SchemaIo): Content {
   if (isObject(schema) && isObject(schema.content)) {
-    return Object.entries(schema.content).map(([type, media]) => [type, addSchema(shape, schemas, (media as Json).schema ?? {}, io)])
+    return Object.entries(schema.content).map(([type, value]) => {
+      const media = value as Json
+      return [type, addSchema(shape, schemas, media.schema ?? {}, io), isObject(media.examples) ? media.examples : undefined]
+    })
   }
-  const slot = addSchema(shape, schemas, schema, io)
-  return (types ?? ['application/json']).map(type => [type, slot])
+  // `x-examples` on a body or response schema, as @fastify/swagger reads it on a route's: named examples for each media type
+  const named = isObject(schema) && !isZodSchema(schema) ? schema[NAMED_EXAMPLES] : undefined
+  let documented = schema
+  if (isObject(named)) {
+    const { [NAMED_EXAMPLES]: _named, ...withoutNamed } = schema as Json
+    documented = withoutNamed
+  }
+  const slot = addSchema(shape, schemas, documented, io)
+  return (types ?? ['application/json']).map(type => [type, slot, isObject(named) ? named : undefined])
 }
 
 function defaultDescription (code: string): string {
@@ -117,7 +130,8 @@ export function describeOperation (
         ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
         ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated }),
         // Object.fromEntries: a scheme's name is the app's, `__proto__` included
-        ...(definition.security === undefined ? {} : { security: definition.security.map(entry => Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, [...scopes]]))) })
+        ...(definition.security === undefined ? {} : { security: definition.security.map(entry => Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, [...scopes]]))) }),
+        ...Object.fromEntries(definition.extensions.map(([field, value]) => [field, structuredClone(value)]))
       },
       shape
     },
@@ -169,7 +183,10 @@ export function toNative (id: string, schemas: unknown[]): NativeOperation {
 
 /** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
 export function convertedSchemas (carrier: Json): unknown[] {
-  return restoreNames(carrier.allOf as unknown[])
+  const schemas = restoreNames(carrier.allOf as unknown[])
+  // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
+  eachSubschema({ allOf: schemas }, schema => { if (hasGeneratedTitle(schema)) delete schema.title })
+  return schemas
 }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
@@ -198,16 +215,23 @@ function toMedia (schema: Json, openapi30: boolean): Json {
   return media
 }
 
-/** Nested `examples` become `example`: a work list, not recursion, as the app's schemas may be thousands deep. */
+/** Nested `examples` become `example`. */
 function nestedExamples (root: Json): void {
-  const pending = subschemas(root)
-  while (pending.length > 0) {
-    const schema = pending.pop()
-    if (!isObject(schema)) continue
+  eachSubschema(root, schema => {
     if (Array.isArray(schema.examples)) {
       schema.example = schema.examples[0]
       delete schema.examples
     }
+  })
+}
+
+/** Visits a schema's subschemas, not the schema itself: a work list, not recursion, as the app's schemas may be thousands deep. */
+function eachSubschema (root: Json, visit: (schema: Json) => void): void {
+  const pending = subschemas(root)
+  while (pending.length > 0) {
+    const schema = pending.pop()
+    if (!isObject(schema)) continue
+    visit(schema)
     for (const subschema of subschemas(schema)) pending.push(subschema)
   }
 }
@@ -234,7 +258,10 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
     if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, openapi30))
     return found
   }
-  const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot]) => [type, media(slot)]))
+  const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot, examples]) => [
+    type,
+    examples === undefined ? media(slot) : { schema: media(slot).schema, examples: structuredClone(examples) }
+  ]))
   // the note on verifying follows the definition's own description, in its place after the summary
   const { summary, description: own, ...rest } = fields
   const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
@@ -258,4 +285,20 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
     return [code, response]
   }))
   return operation
+}
+
+/**
+ * A Callbacks map from its operations, in order: names and keys are the app's, so they are grouped in Maps and
+ * become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
+ */
+export function callbacksObject (operations: Iterable<{ name: string, key: string, method: string, operation: Json }>): Json {
+  const names = new Map<string, Map<string, Array<[string, Json]>>>()
+  for (const { name, key, method, operation } of operations) {
+    const keys = names.get(name) ?? new Map<string, Array<[string, Json]>>()
+    names.set(name, keys)
+    const methods = keys.get(key) ?? []
+    keys.set(key, methods)
+    methods.push([method, operation])
+  }
+  return Object.fromEntries([...names].map(([name, keys]) => [name, Object.fromEntries([...keys].map(([key, methods]) => [key, Object.fromEntries(methods)]))]))
 }

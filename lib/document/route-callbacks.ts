@@ -3,7 +3,7 @@ import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
+import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
@@ -28,14 +28,15 @@ export interface RouteCallback {
   template: CallbackUrlTemplate
 }
 
-type Entry = { name: string, definition: CallbackDefinition }
+/** A callback definition and the name it stands under. */
+export interface NamedCallback { name: string, definition: CallbackDefinition }
 
 /** The four forms `schema.callbacks` accepts, as named definitions; undefined for a raw OpenAPI map. */
-function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | undefined {
+export function namedDefinitions (routeLabel: string, callbacks: unknown, option = 'schema.callbacks'): NamedCallback[] | undefined {
   const fail = (fault: string): never => { throw new InvalidDefinitionError(routeLabel, fault) }
   const checked = (value: unknown, where: string): CallbackDefinition => {
     if (!isDefinition(value)) return fail(`${where} is not a callback definition: make it with callbackRouter()`)
-    if (value.kind !== 'callback') return fail(`${where} is a webhook; declare webhooks with fastify.webhooks, not in schema.callbacks`)
+    if (value.kind !== 'callback') return fail(`${where} is a webhook; declare webhooks with fastify.webhooks, not in ${option}`)
     return value
   }
   const unnamed = (definition: CallbackDefinition, where: string): string =>
@@ -43,23 +44,23 @@ function namedDefinitions (routeLabel: string, callbacks: unknown): Entry[] | un
 
   if (Array.isArray(callbacks)) {
     return callbacks.map((value, index) => {
-      const definition = checked(value, `schema.callbacks[${index}]`)
-      return { name: unnamed(definition, `schema.callbacks[${index}]`), definition }
+      const definition = checked(value, `${option}[${index}]`)
+      return { name: unnamed(definition, `${option}[${index}]`), definition }
     })
   }
   if (isDefinition(callbacks)) {
-    const definition = checked(callbacks, 'schema.callbacks')
-    return [{ name: unnamed(definition, 'schema.callbacks'), definition }]
+    const definition = checked(callbacks, option)
+    return [{ name: unnamed(definition, option), definition }]
   }
-  if (!isObject(callbacks)) return fail('schema.callbacks must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map')
+  if (!isObject(callbacks)) return fail(`${option} must be router.routes, a callback definition, a record of them, or an OpenAPI callbacks map`)
   const values = Object.values(callbacks)
   const isRecord = (value: unknown): boolean => isDefinition(value) || (Array.isArray(value) && value.some(isDefinition))
   if (!values.some(isRecord)) return undefined
   return Object.entries(callbacks).flatMap(([name, value]) => {
     const list = Array.isArray(value) ? value : [value]
     return list.map((item, index) => {
-      const where = `schema.callbacks.${name}${Array.isArray(value) ? `[${index}]` : ''}`
-      if (name.trim() === '') fail(`schema.callbacks has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
+      const where = `${option}.${name}${Array.isArray(value) ? `[${index}]` : ''}`
+      if (name.trim() === '') fail(`${option} has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)
@@ -83,13 +84,18 @@ export interface ProcessedCallbacks {
  * Reads a route's `schema.callbacks` once, when the route is registered: names, expressions checked
  * against the route's own schemas, operationIds, and the operations @fastify/swagger will convert.
  */
-export function processRouteCallbacks (route: RouteView, registry: CallbackRegistry, resolveRef: (ref: string) => unknown): ProcessedCallbacks {
+export function processRouteCallbacks (
+  route: RouteView,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown,
+  inherited: readonly NamedCallback[] = []
+): ProcessedCallbacks {
   const method = Array.isArray(route.method) ? route.method.join(',') : route.method
   const routeLabel = `route ${method} ${route.url}`
   if (Array.isArray(route.method) && route.method.length > 1) {
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
-  const entries = namedDefinitions(routeLabel, route.schema.callbacks)
+  const own = route.schema.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.schema.callbacks)
   // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
   const schemas = readableSchemas(route.schema, 'input')
   const parent = {
@@ -111,10 +117,9 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const id = carryOperation(registry, { ...place, label, assemble })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
-  if (entries === undefined) {
-    processRawMap(route.schema.callbacks as Json, parent, registry, carry)
-    return { native, callbacks: [] }
-  }
+  if (own === undefined) processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+  // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
+  const entries = [...inherited, ...own ?? []]
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
@@ -127,15 +132,79 @@ export function processRouteCallbacks (route: RouteView, registry: CallbackRegis
     const generatedId = baseIds.indexOf(baseId) === baseIds.lastIndexOf(baseId) ? baseId : `${baseId}_${identifier(template.key)}`
     // claimed before it is described, so that the operation carries the id it was given
     const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
-    const { skeleton, schemas } = describeOperation(
-      definition,
-      { summary: definition.summary ?? titleCase(name), operationId },
-      (container, key) => resolveContainer(container, key, resolveRef, label)
-    )
-    carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assembleOperation(skeleton, convertedSchemas(native.responses), openapi30, registry.sent))
+    // a hidden callback is sendable but documented nowhere: not even an empty Path Item
+    if (!definition.hide) {
+      const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30))
+    }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
+}
+
+interface DescribedCallback {
+  schemas: unknown[]
+  assemble: (converted: readonly unknown[], openapi30: boolean) => Json
+}
+
+/**
+ * A callback operation and, under it, its own callbacks, recursively: their expressions read the callback's
+ * schemas, and their schemas travel after its own in the same carrier.
+ */
+function describeCallback (
+  definition: CallbackDefinition,
+  name: string,
+  operationId: string,
+  label: string,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown
+): DescribedCallback {
+  const { skeleton, schemas } = describeOperation(
+    definition,
+    { summary: definition.summary ?? titleCase(name), operationId },
+    (container, key) => resolveContainer(container, key, resolveRef, label)
+  )
+  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  return {
+    schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
+    assemble (converted, openapi30) {
+      const operation = assembleOperation(skeleton, converted.slice(0, schemas.length), openapi30, registry.sent)
+      if (nested.length === 0) return operation
+      let offset = schemas.length
+      operation.callbacks = callbacksObject(nested.map(({ described, ...place }) => {
+        const own = converted.slice(offset, offset += described.schemas.length)
+        return { ...place, operation: described.assemble(own, openapi30) }
+      }))
+      return operation
+    }
+  }
+}
+
+function nestedCallbacks (
+  definition: CallbackDefinition,
+  operationId: string,
+  label: string,
+  registry: CallbackRegistry,
+  resolveRef: (ref: string) => unknown
+): Array<{ name: string, key: string, method: string, described: DescribedCallback }> {
+  if (definition.callbacks === undefined) return []
+  const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
+  if (entries === undefined) throw new InvalidDefinitionError(label, 'callbacks of a callback must be router.routes, a callback definition or a record of them')
+  // a zod definition's schemas are read as the JSON Schema of what the plugin sends
+  const { querystring, headers, body, response } = readableSchemas(definition.schema as Json, 'output')
+  const places = new Set<string>()
+  return entries.flatMap(({ name, definition: nested }) => {
+    const nestedLabel = `${label}, callback "${name}"`
+    // checked against the callback operation's own schemas: its request is what the nested callback reads
+    const template = compileCallbackKey(nested.url, { label: nestedLabel, querystring, headers, body, response: response as Record<string, unknown> | undefined, resolveRef })
+    const method = nested.method.toLowerCase()
+    const place = JSON.stringify([name, template.key, method])
+    if (places.has(place)) throw new DuplicateDefinitionError(nestedLabel, `${nested.method} ${template.key} is declared twice under this name`)
+    places.add(place)
+    if (nested.hide) return []
+    const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
+    return [{ name, key: template.key, method, described: describeCallback(nested, name, nestedId, nestedLabel, registry, resolveRef) }]
+  })
 }
 
 /** A parameter container given as a `$ref` to a shared schema is read through it, and checked as the definition checks its own. */

@@ -4,7 +4,7 @@ import type { FastifySchema, RouteOptions } from 'fastify'
 import { claimOperationId } from './registry.js'
 import type { CallbackRegistry } from './registry.js'
 import { processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
-import type { RouteCallback } from './route-callbacks.js'
+import type { NamedCallback, RouteCallback } from './route-callbacks.js'
 
 /** A route's callbacks, and the schema object the route keeps: request.routeOptions.schema gives it back. */
 export interface DocumentedRoute {
@@ -19,26 +19,34 @@ export interface DocumentedRoute {
 export function documentRoute (
   routeOptions: RouteOptions,
   registry: CallbackRegistry,
-  getSchema: (id: string) => unknown
+  getSchema: (id: string) => unknown,
+  inherited: readonly NamedCallback[]
 ): DocumentedRoute | undefined {
-  const { schema } = routeOptions
-  if (schema === undefined) return undefined
   const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
+  const { schema = {} } = routeOptions
   if (typeof schema.operationId === 'string' && schema.hide !== true) {
     claimOperationId(registry, `${schema.operationId}${method === 'HEAD' ? '-head' : ''}`, `route ${method} ${routeOptions.url}`)
   }
-  if (schema.callbacks === undefined) return undefined
+  // `callbacks: false` opts a route out of its contexts' callbacks
+  const contextCallbacks = schema.callbacks === false ? [] : inherited
+  const own = schema.callbacks === false ? undefined : schema.callbacks
+  if (own === undefined && contextCallbacks.length === 0) {
+    if (schema.callbacks === false) routeOptions.schema = { ...schema, callbacks: undefined }
+    return undefined
+  }
   if (method === 'HEAD') {
     // Fastify's HEAD twin of a GET route: a HEAD request has no side effects, so it documents no callbacks
-    routeOptions.schema = { ...schema, callbacks: undefined }
+    if (own !== undefined) routeOptions.schema = { ...schema, callbacks: undefined }
     return undefined
   }
   const processed = processRouteCallbacks(
-    { method: routeOptions.method, url: routeOptions.url, schema: schema as Record<string, unknown> },
+    { method: routeOptions.method, url: routeOptions.url, schema: { ...schema, callbacks: own } as Record<string, unknown> },
     registry,
-    sharedSchemaResolver(getSchema)
+    sharedSchemaResolver(getSchema),
+    contextCallbacks
   )
-  // a copy: one schema object may serve several routes
-  routeOptions.schema = { ...schema, callbacks: processed.native as unknown as FastifySchema['callbacks'] }
+  // a copy: one schema object may serve several routes; no callbacks left to document leave no `callbacks` field
+  const native = Object.keys(processed.native).length === 0 ? undefined : processed.native
+  routeOptions.schema = { ...schema, callbacks: native as unknown as FastifySchema['callbacks'] }
   return { schema: routeOptions.schema, callbacks: processed.callbacks }
 }

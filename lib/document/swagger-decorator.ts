@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
-import { SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
-import { carrierId } from './operation.js'
+import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
+import { callbacksObject, carrierId } from './operation.js'
+import { dropGeneratedTitles } from './components.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
@@ -55,12 +56,18 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
     const openapi30 = document.openapi.startsWith('3.0')
     for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      for (const method of PATH_ITEM_METHODS) {
-        const operation = (pathItem as Json)[method]
+      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
+      const { additionalOperations } = pathItem as Json
+      const operations: Array<[string, unknown]> = [
+        ...PATH_ITEM_METHODS.map((method): [string, unknown] => [method.toUpperCase(), (pathItem as Json)[method]]),
+        ...isObject(additionalOperations) ? Object.entries(additionalOperations) : []
+      ]
+      for (const [method, operation] of operations) {
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
-        if (method === 'head' && isObject(operation)) delete operation.callbacks
+        if (method === 'HEAD' && isObject(operation)) delete operation.callbacks
         if (isObject(operation) && isObject(operation.callbacks)) {
-          operation.callbacks = completeCallbacks(operation.callbacks, document, `${method.toUpperCase()} ${path}`, openapi30, hooks.registry)
+          operation.callbacks = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+          if (!supportsQuery(document.openapi)) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
         }
       }
     }
@@ -68,11 +75,34 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
     hooks.unsupported(document)
   }
   hooks.extend(document)
+  dropGeneratedTitles(document)
+}
+
+/** The QUERY method is a Path Item field since OpenAPI 3.2.0. */
+export function supportsQuery (openapi: string): boolean {
+  return !/^3\.[01]\./.test(openapi)
+}
+
+/** A callback with the QUERY method, at any depth, fails the build of a document older than 3.2: it would be invalid. */
+function refuseQuery (callbacks: Json, routeLabel: string): void {
+  const pending: Array<[callbacks: Json, label: string]> = [[callbacks, routeLabel]]
+  while (pending.length > 0) {
+    const [map, label] = pending.pop()!
+    for (const [name, pathItems] of Object.entries(map)) {
+      const callbackLabel = `${label}, callback "${name}"`
+      for (const [key, pathItem] of Object.entries(pathItems as Json)) {
+        if (Object.hasOwn(pathItem as Json, 'query')) throw new QueryMethodError(callbackLabel, `QUERY ${key}`)
+        for (const operation of Object.values(pathItem as Json)) {
+          if (isObject(operation) && isObject(operation.callbacks)) pending.push([operation.callbacks, callbackLabel])
+        }
+      }
+    }
+  }
 }
 
 /** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */
 function completeCallbacks (callbacks: Json, document: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
-  const names = new Map<string, Map<string, Array<[string, Json]>>>()
+  const operations: Array<{ name: string, key: string, method: string, operation: Json }> = []
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
       // @fastify/swagger turns every operation it is given into { requestBody?, responses }
@@ -81,16 +111,11 @@ function completeCallbacks (callbacks: Json, document: Json, routeLabel: string,
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        const keys = names.get(carried.name) ?? new Map<string, Array<[string, Json]>>()
-        names.set(carried.name, keys)
-        const operations = keys.get(carried.key) ?? []
-        keys.set(carried.key, operations)
         const operation = carried.assemble(native, openapi30)
         checkSecurity(operation, document, carried.label)
-        operations.push([carried.method, operation])
+        operations.push({ name: carried.name, key: carried.key, method: carried.method, operation })
       }
     }
   }
-  // Object.fromEntries makes own properties, even of `__proto__`, and never writes through a prototype
-  return Object.fromEntries([...names].map(([name, keys]) => [name, Object.fromEntries([...keys].map(([key, operations]) => [key, Object.fromEntries(operations)]))]))
+  return callbacksObject(operations)
 }

@@ -2,10 +2,12 @@ import { defineWebhook, describeDefinition } from '../definition/definition.js'
 import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../definition/definition.js'
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
-import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
+import { DuplicateDefinitionError, InvalidDefinitionError, QueryMethodError } from '../util/errors.js'
 import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import type { OperationSkeleton } from './operation.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
+import { supportsQuery } from './swagger-decorator.js'
+import { dropComponentsOnlyFor, schemaComponents } from './components.js'
 import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
@@ -47,6 +49,9 @@ export interface Webhooks {
   declared: () => ReadonlyArray<{ key: string, definition: WebhookDefinition }>
 }
 
+// a hidden webhook is sendable, but documented nowhere
+const isDocumented = ({ definition }: DeclaredWebhook): boolean => !definition.hide
+
 export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
   const declared: DeclaredWebhook[] = []
   let sealed = false
@@ -77,19 +82,21 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
   return {
     router,
     carrierSchema () {
-      if (declared.length === 0) return undefined
-      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, declared.flatMap(({ schemas }) => schemas)).responses }
+      const documented = declared.filter(isDocumented)
+      if (documented.length === 0) return undefined
+      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, documented.flatMap(({ schemas }) => schemas)).responses }
     },
     document (document) {
-      // OpenAPI keeps shared schemas in components.schemas, Swagger 2.0 in definitions
-      const components = (isObject(document.components) ? document.components.schemas : document.definitions) as Json
+      const { schemas: components } = schemaComponents(document)
       const carrierName = Object.entries(components).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
       const converted = carrierName === undefined ? undefined : components[carrierName] as Json
       if (carrierName !== undefined) delete components[carrierName]
       if (typeof document.openapi !== 'string' || document.openapi.startsWith('3.0')) {
         // @fastify/swagger copies its own `openapi.webhooks` option even into 3.0, which has no such field
         if (converted === undefined && document.webhooks === undefined) return
+        const dropped = [converted, document.webhooks]
         delete document.webhooks
+        dropComponentsOnlyFor(document, dropped)
         if (!warned) {
           warned = true
           warn('OpenAPI 3.0 and Swagger 2.0 cannot express webhooks, so they are left out of this document. Set @fastify/swagger\'s `openapi.openapi` to \'3.1.0\' to document them.')
@@ -101,10 +108,11 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
       const all = convertedSchemas(converted)
       let offset = 0
-      for (const { definition, skeleton, schemas } of declared) {
+      for (const { definition, skeleton, schemas } of declared.filter(isDocumented)) {
         const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
+        if (method === 'query' && !supportsQuery(document.openapi)) throw new QueryMethodError(describeDefinition(definition), 'this webhook')
         const pathItem = webhooks.get(definition.name)
         if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')

@@ -242,3 +242,10 @@ export const InvalidPageError = createError(
   'Invalid page: %s',
   500
 )
+
+// OpenAPI versions: what a document of the version set in @fastify/swagger's options cannot express
+export const QueryMethodError = createError(
+  'FST_OPENAPI_CALLBACKS_QUERY_NEEDS_3_2',
+  '%s: %s uses the QUERY method, which OpenAPI has only since 3.2.0. Set @fastify/swagger\'s `openapi.openapi` to \'3.2.0\'',
+  500
+)

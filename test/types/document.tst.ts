@@ -37,6 +37,38 @@ test('a route schema\'s callbacks accepts every documented form, and nothing els
   expect(app.post).type.not.toBeCallableWith('/e', { schema: { callbacks: 'sent' } }, handler)
 })
 
+test('a context\'s callbacks: routeCallbacks takes definitions, not raw maps; a route opts out with false', () => {
+  const app = fastify()
+  const router = callbackRouter()
+  const definition = router.post('{$url}', { name: 'sent' })
+  const handler = async (): Promise<object> => ({})
+  expect(app.routeCallbacks).type.toBeCallableWith(router.routes)
+  expect(app.routeCallbacks).type.toBeCallableWith(definition)
+  expect(app.routeCallbacks).type.toBeCallableWith({ sent: definition, more: [definition] })
+  expect(app.routeCallbacks).type.not.toBeCallableWith({ raw: { '{$url}': { post: { responses: {} } } } })
+  expect(app.routeCallbacks).type.not.toBeCallableWith('sent')
+  expect(app.post).type.toBeCallableWith('/f', { schema: { callbacks: false } }, handler)
+  expect(app.post).type.not.toBeCallableWith('/g', { schema: { callbacks: true } }, handler)
+})
+
+test('definition options: hide, externalDocs, servers, x- extensions and nested callbacks; a typo is no option', () => {
+  const router = callbackRouter()
+  const nested = router.post('{$url}', { name: 'nested' })
+  expect(router.post).type.toBeCallableWith('{$url}', {
+    hide: true,
+    externalDocs: { url: 'https://docs.test' },
+    servers: [{ url: 'https://a.test' }],
+    'x-internal': true,
+    callbacks: [nested]
+  })
+  expect(router.post).type.toBeCallableWith('{$url}', { callbacks: { nested } })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { hide: 'yes' })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { externalDocs: { description: 'no url' } })
+  expect(router.post).type.not.toBeCallableWith('{$url}', { externalDoc: { url: 'https://docs.test' } })
+  expect(router.route).type.toBeCallableWith({ method: 'QUERY', url: '{$url}' })
+  expect(nested.hide).type.toBe<boolean>()
+})
+
 test('webhooks are declared on the instance, typed like callbacks', () => {
   const app = fastify()
   const subscription = app.webhooks.post('new-subscription', { schema: { body: Event } })

@@ -1,0 +1,88 @@
+import { test } from 'tap'
+import { Type } from '@sinclair/typebox'
+import { stringify } from 'yaml'
+import { callbackRouter } from '../lib/index.js'
+import { appWith, validationErrors } from './helpers.js'
+
+const Receipt = Type.Object({ receipt_url: Type.String() })
+const confirmed = callbackRouter().post('{$request.body#/confirm_url}/confirmed', { name: 'confirmed', schema: { body: Receipt } })
+const receipt = callbackRouter().post('{$request.body#/receipt_url}', {
+  name: 'receipt',
+  schema: { body: Type.Object({ confirm_url: Type.String() }) },
+  callbacks: [confirmed]
+})
+const Ack = Type.Object({ status_url: Type.String() })
+const status = callbackRouter().get('{$response.body#/status_url}', { name: 'status', hide: false })
+const event = callbackRouter().post('{$request.body#/callback_url}/events', {
+  name: 'event',
+  schema: { body: Type.Object({ receipt_url: Type.String() }), response: { 200: Ack } },
+  callbacks: { receipt, status }
+})
+const Order = Type.Object({ callback_url: Type.String() })
+
+test('nested callbacks are documented under the callback operation, recursively, in 3.0 and 3.1', async (t) => {
+  for (const openapi of ['3.0.3', '3.1.0']) {
+    const app = await appWith({ openapi })
+    app.post('/orders', { schema: { body: Order, callbacks: [event] } }, async () => ({}))
+    app.post('/refunds', { schema: { body: Order, callbacks: [event] } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as any
+    const operation = document.paths['/orders'].post.callbacks.event['{$request.body#/callback_url}/events'].post
+    t.same(Object.keys(operation.callbacks), ['receipt', 'status'])
+    const nested = operation.callbacks.receipt['{$request.body#/receipt_url}'].post
+    t.equal(nested.operationId, 'post_orders_event_post_receipt_post')
+    t.same(nested.requestBody.content['application/json'].schema.required, ['confirm_url'])
+    const deepest = nested.callbacks.confirmed['{$request.body#/confirm_url}/confirmed'].post
+    t.equal(deepest.operationId, 'post_orders_event_post_receipt_post_confirmed_post')
+    t.same(deepest.requestBody.content['application/json'].schema.properties, { receipt_url: { type: 'string' } })
+    t.equal(operation.callbacks.status['{$response.body#/status_url}'].get.summary, 'Status')
+    t.equal(document.paths['/refunds'].post.callbacks.event['{$request.body#/callback_url}/events'].post.callbacks.receipt['{$request.body#/receipt_url}'].post.operationId, 'post_refunds_event_post_receipt_post', 'each use its own ids')
+    t.match(app.swagger({ yaml: true }), /post_orders_event_post_receipt_post_confirmed_post/)
+    t.same(await validationErrors(document), [], openapi)
+    await app.close()
+  }
+})
+
+test('a nested callback\'s expressions read the callback operation\'s schemas, not the route\'s: a fault names route, callbacks and expression', async (t) => {
+  // the route's body has callback_url; the callback's body does not
+  const reads = callbackRouter().post('{$request.body#/callback_url}', { name: 'reads' })
+  const outer = callbackRouter().post('{$request.body#/callback_url}', { name: 'outer', schema: { body: Type.Object({ other: Type.String() }) }, callbacks: [reads] })
+  const app = await appWith({ openapi: '3.1.0' })
+  t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: [outer] } }, async () => ({})), {
+    code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+    message: /^route POST \/orders, callback "outer", callback "reads": runtime expression "\$request\.body#\/callback_url"/
+  })
+  const noResponse = callbackRouter().post('{$request.body#/callback_url}', { name: 'outer', callbacks: [status] })
+  t.throws(() => app.post('/status', { schema: { body: Order, callbacks: [noResponse] } }, async () => ({})), {
+    code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+    message: /callback "outer", callback "status": runtime expression "\$response\.body#\/status_url"/
+  })
+  await app.close()
+})
+
+test('bad nested callbacks are coded startup errors naming route and callback', async (t) => {
+  const app = await appWith({ openapi: '3.1.0' })
+  const one = callbackRouter().post('{$url}', { name: 'twice' })
+  const cases: Array<[unknown, string, RegExp]> = [
+    [{ raw: { '{$url}': { post: {} } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', /callback "outer": callbacks of a callback must be router\.routes/],
+    [['x'], 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', /callback "outer": callbacks\[0\] is not a callback definition/],
+    [[one, one], 'FST_OPENAPI_CALLBACKS_DUPLICATE', /callback "outer", callback "twice": POST \{\$url\} is declared twice/]
+  ]
+  for (const [index, [callbacks, code, message]] of cases.entries()) {
+    const outer = callbackRouter().post('{$url}', { name: 'outer', callbacks: callbacks as any })
+    t.throws(() => app.post(`/r${index}`, { schema: { callbacks: [outer] } }, async () => ({})), { code, message: new RegExp(`^route POST /r${index}, ${message.source}`) })
+  }
+  await app.close()
+})
+
+test('a hidden nested callback is checked but not documented', async (t) => {
+  const hidden = callbackRouter().post('{$request.body#/receipt_url}', { name: 'hidden', hide: true })
+  const outer = callbackRouter().post('{$request.body#/callback_url}', { name: 'outer', schema: { body: Type.Object({ receipt_url: Type.String() }) }, callbacks: [hidden] })
+  const app = await appWith({ openapi: '3.1.0' })
+  app.post('/orders', { schema: { body: Order, callbacks: [outer] } }, async () => ({}))
+  await app.ready()
+  const document = app.swagger() as any
+  t.equal(document.paths['/orders'].post.callbacks.outer['{$request.body#/callback_url}'].post.callbacks, undefined)
+  t.notMatch(stringify(document), /hidden/i)
+  await app.close()
+})
