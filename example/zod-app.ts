@@ -13,7 +13,7 @@ export async function buildZodApp ({ openapi = '3.1.0', delivery, ...serverOptio
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   await app.register(swagger, {
-    openapi: { openapi, info: { title: 'Invoices', version: '1.0.0' } },
+    openapi: { openapi, info: { title: 'Invoices', version: '1.0.0' }, security: [] },
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject
   })

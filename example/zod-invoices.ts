@@ -27,6 +27,8 @@ export const invoicesCallbackRouter = callbackRouter()
 
 export const invoiceNotification = invoicesCallbackRouter.post('{$callback_url}/invoices/{$request.body.id}', {
   name: 'invoice_notification',
+  // authenticated by its Standard Webhooks signature, as in the TypeBox example
+  security: [],
   schema: {
     body: InvoiceEvent,
     response: { 200: InvoiceEventReceived }

@@ -16,6 +16,7 @@ export async function zodSubscriptionRoutes (fastify: FastifyInstance): Promise<
       'When a new user subscribes to your service we\'ll send you a POST request with this',
       'data to the URL that you register for the event `new-subscription` in the dashboard.'
     ].join('\n'),
+    security: [],
     schema: { body: Subscription }
   })
 

@@ -37,7 +37,10 @@ for (const openapi of ['3.0.3', '3.1.0']) {
 
     t.same(await validationErrors(document), [], 'valid against the official schema, no dangling $ref')
     t.ok(document.paths['/invoices/'].post.callbacks.invoice_notification, 'the callback is there')
-    t.same(meaning(document, document.paths), meaning(expected, expected.paths), 'the same operations, callbacks and schemas')
+    // the TypeBox app also shows router-level callbacks (example/payments.ts), which the zod app does not port
+    const ported = Object.fromEntries(Object.entries(expected.paths).filter(([path]) => !path.startsWith('/payments/')))
+    t.same(Object.keys(expected.paths).filter(path => !Object.hasOwn(ported, path)), ['/payments/', '/payments/{id}/refund', '/payments/health'], 'only the payments routes are not ported')
+    t.same(meaning(document, document.paths), meaning(expected, ported), 'the same operations, callbacks and schemas')
     t.equal(document.webhooks === undefined, openapi === '3.0.3', 'webhooks only where the version can hold them')
     t.same(meaning(document, document.webhooks), meaning(expected, expected.webhooks), 'the same webhooks')
     t.same(parse(zod.swagger({ yaml: true }) as string), document, 'the YAML document is the same document')

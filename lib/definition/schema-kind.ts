@@ -124,7 +124,8 @@ export function parseWith (schema: ZodSchema, value: unknown): ParseResult {
 function readableResponses (response: unknown, io: SchemaIo): unknown {
   if (!isObject(response)) return response
   return Object.fromEntries(Object.entries(response).map(([code, value]) => [code, isObject(value) && isObject(value.content)
-    ? { ...value, content: Object.fromEntries(Object.entries(value.content).map(([type, media]) => [type, { ...media as Json, schema: readableSchema((media as Json).schema, io) }])) }
+    // a media type that is no object is left as it is, for the definition's check to name it
+    ? { ...value, content: Object.fromEntries(Object.entries(value.content).map(([type, media]) => [type, isObject(media) ? { ...media, schema: readableSchema(media.schema, io) } : media])) }
     : readableSchema(value, io)]))
 }
 
