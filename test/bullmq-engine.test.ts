@@ -7,7 +7,7 @@ import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { newMessageId } from '../lib/delivery/message.js'
 import type { AttemptResult } from '../lib/delivery/sender.js'
-import { ReceiverStatusError, ReceiverGoneError } from '../lib/util/errors.js'
+import { ReceiverGoneError, ReceiverStatusError, ReceiverUnreachableError } from '../lib/util/errors.js'
 import { eventually } from './eventually.js'
 import { recordingLogger } from './receivers.js'
 import { startRedis, withRedis } from './redis-server.js'
@@ -17,6 +17,7 @@ type FinalStep = Extract<AttemptStep, { type: 'final' }>
 
 const delivered: AttemptResult = { outcome: 'delivered', statusCode: 200, body: undefined }
 const unavailable: AttemptResult = { outcome: 'retryable', statusCode: 503, error: new ReceiverStatusError('127.0.0.1:1', 503, 'a temporary failure') }
+const unreachable: AttemptResult = { outcome: 'retryable', statusCode: undefined, error: new ReceiverUnreachableError('127.0.0.1:1', 'connection refused') }
 const gone: AttemptResult = { outcome: 'gone', statusCode: 410, error: new ReceiverGoneError('127.0.0.1:1') }
 
 function message (fields: Partial<DeliveryMessage> = {}): DeliveryMessage {
@@ -59,8 +60,8 @@ withRedis(() => {
 
   t.test('a retry stores the next message and runs it after its delay; the end is reported once recorded', async t => {
     const { engine, runs, finished } = await open(t, (m, run) => run === 1
-      ? { type: 'retry', delay: 50, message: { ...m, attempt: 2 }, result: unavailable }
-      : final('delivered', m, delivered))
+      ? { type: 'retry', delay: 50, message: { ...m, attempt: 2 }, result: unreachable }
+      : final('delivered', m, delivered), { connection: redis.socket })
     const m = message()
     await engine.add(m, 0)
     await engine.work()
