@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import type { AddressInfo } from 'node:net'
-import { Queue } from 'bullmq'
+import { Queue, UnrecoverableError, Worker } from 'bullmq'
 import { Webhook } from 'standardwebhooks'
 import { buildApp } from '../example/app.js'
 import { buildExternalApi } from '../example/external-api.js'
@@ -36,6 +36,21 @@ withRedis(() => {
     t.teardown(() => started.close())
     return started
   }
+
+  t.test('a message BullMQ failed by itself (stalled too often) is reported as stalled', async t => {
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, 'http://127.0.0.1:9/hooks', { n: 1 })
+    // a worker of BullMQ's own takes the job and fails it, as BullMQ's stalled check does past maxStalledCount:
+    // nothing of the plugin's is recorded with it
+    const worker = new Worker(queueName, null, { connection: redis.client() })
+    t.teardown(() => worker.close())
+    const job = (await worker.getNextJob('manual'))!
+    t.equal(job.id, id)
+    await job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), 'manual', false)
+    t.match(await engine.get(id), { id, state: 'stalled', attempts: 0, last: undefined })
+    t.match(await engine.failed(), { total: 1, messages: [{ id, state: 'stalled' }] })
+  })
 
   t.test('the schedule, scaled down: one webhook-id, signatures others verify, hooks in the process that attempted', async t => {
     const answers = [503, 503, 200]

@@ -149,7 +149,8 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
           `fastify-openapi-callbacks: no process knew the key "${message.key}" for ${Math.round((at - since) / 1000)} s; the message ended as unknown-key: replay it once workers know the key`)
         throw new UnrecoverableError(`unknown-key: no process knows the key "${message.key}"`)
       }
-      return await later(job, token, { message: step.message, ...(last === undefined ? {} : { last }) }, step.delay)
+      // a `last` still undefined is left out of the JSON Redis keeps
+      return await later(job, token, { message: step.message, last }, step.delay)
     }
     const summary = summarise(message.attempt, step.result)
     finals.set(job, step)
@@ -197,7 +198,8 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         if (step !== undefined) ctx.finished(step)
       })
       worker.on('failed', (job, error) => {
-        const step = job === undefined ? undefined : finals.get(job)
+        // BullMQ may report a failure without its job; a WeakMap has nothing under undefined
+        const step = finals.get(job as MessageJob)
         if (step !== undefined) ctx.finished(step)
         else if (!(error instanceof UnrecoverableError)) {
           ctx.log.error({ err: error, messageId: job?.id }, `fastify-openapi-callbacks: an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
