@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { newSubscriptionDescription } from './subscriptions.js'
 
 export const Subscription = z.object({
   username: z.string(),
@@ -12,10 +13,7 @@ export const Subscription = z.object({
 export async function zodSubscriptionRoutes (fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<ZodTypeProvider>()
   app.webhooks.post('new-subscription', {
-    description: [
-      'When a new user subscribes to your service we\'ll send you a POST request with this',
-      'data to the URL that you register for the event `new-subscription` in the dashboard.'
-    ].join('\n'),
+    description: newSubscriptionDescription,
     security: [],
     schema: { body: Subscription }
   })
