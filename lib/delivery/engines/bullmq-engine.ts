@@ -100,7 +100,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   function theQueue (): Queue<JobData, AttemptSummary> {
     if (queue === undefined) {
       queue = new Queue<JobData, AttemptSummary>(queueName, { connection: redis(), prefix })
-      queue.on('error', error => { log()?.error({ err: error }, 'fastify-openapi-callbacks: the BullMQ queue reported an error') })
+      queue.on('error', error => { log()?.error({ err: error }, 'the BullMQ queue reported an error') })
     }
     return queue
   }
@@ -146,7 +146,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         const at = Date.now()
         await deadline(job.updateData({ message: step.message, last: { attempt: message.attempt - 1, outcome: 'unknown-key', at } }), `while recording message ${job.id}`)
         ctx.log.error({ messageId: message.id, key: message.key, unknownSince: new Date(since).toISOString() },
-          `fastify-openapi-callbacks: no process knew the key "${message.key}" for ${Math.round((at - since) / 1000)} s; the message ended as unknown-key: replay it once workers know the key`)
+          `no process knew the key "${message.key}" for ${Math.round((at - since) / 1000)} s; the message ended as unknown-key: replay it once workers know the key`)
         throw new UnrecoverableError(`unknown-key: no process knows the key "${message.key}"`)
       }
       // a `last` still undefined is left out of the JSON Redis keeps
@@ -202,11 +202,11 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         const step = finals.get(job as MessageJob)
         if (step !== undefined) ctx.finished(step)
         else if (!(error instanceof UnrecoverableError)) {
-          ctx.log.error({ err: error, messageId: job?.id }, `fastify-openapi-callbacks: an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
+          ctx.log.error({ err: error, messageId: job?.id }, `an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
         }
       })
-      worker.on('stalled', jobId => { ctx.log.warn({ messageId: jobId }, 'fastify-openapi-callbacks: an attempt stalled (its worker died or was blocked); the message runs again') })
-      worker.on('error', error => { ctx.log.error({ err: error }, 'fastify-openapi-callbacks: the BullMQ worker reported an error') })
+      worker.on('stalled', jobId => { ctx.log.warn({ messageId: jobId }, 'an attempt stalled (its worker died or was blocked); the message runs again') })
+      worker.on('error', error => { ctx.log.error({ err: error }, 'the BullMQ worker reported an error') })
       await deadline(worker.waitUntilReady(), 'when the worker started')
     },
 
@@ -217,7 +217,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       try {
         await deadline(stopped, 'at close()')
       } catch (error) {
-        log()?.error({ err: error }, 'fastify-openapi-callbacks: Redis did not answer at close; the connections are dropped, and attempts not recorded run again')
+        log()?.error({ err: error }, 'Redis did not answer at close; the connections are dropped, and attempts not recorded run again')
         // BullMQ's own close waits for Redis without a bound: its sockets are dropped instead, without waiting
         for (const closable of [worker, queue]) closable?.disconnect().catch(() => {})
       }

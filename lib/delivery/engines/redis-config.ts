@@ -16,13 +16,13 @@ export async function checkRedisConfig (client: Redis, log: FastifyBaseLogger): 
   try {
     answer = await client.config('GET', ...Object.keys(REQUIRED)) as string[]
   } catch (error) {
-    log.warn({ err: error }, 'fastify-openapi-callbacks: could not read the Redis configuration (CONFIG GET refused); make sure Redis runs with appendonly yes and maxmemory-policy noeviction')
+    log.warn({ err: error }, 'could not read the Redis configuration (CONFIG GET refused); make sure Redis runs with appendonly yes and maxmemory-policy noeviction')
     return
   }
   const config = new Map<string, string>()
   for (let index = 0; index < answer.length; index += 2) config.set(answer[index]!, answer[index + 1]!)
   for (const [setting, { value, why }] of Object.entries(REQUIRED)) {
     const actual = config.get(setting)
-    if (actual !== value) log.warn({ setting, actual, expected: value }, `fastify-openapi-callbacks: Redis has ${setting} ${actual}, not ${value}: ${why}`)
+    if (actual !== value) log.warn({ setting, actual, expected: value }, `Redis has ${setting} ${actual}, not ${value}: ${why}`)
   }
 }
