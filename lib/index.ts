@@ -19,7 +19,10 @@ export interface FastifyOpenapiCallbacksOptions {
   decorator?: string | readonly string[]
   /** Sending callbacks and webhooks: signing, address policy, retries, timeouts, store and hooks. */
   delivery?: DeliveryOptions
-  /** What the document says beyond the definitions: `{ signature: false }` leaves out the Standard Webhooks headers. */
+  /**
+   * What the document says beyond the definitions: `{ signature: false }` leaves out the Standard Webhooks headers,
+   * `{ sharedCallbacks: true }` puts a Callback Object that several routes share into `components.callbacks`.
+   */
   document?: DocumentOptions
 }
 
@@ -55,10 +58,10 @@ declare module 'fastify' {
 
 const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
   const delivery = normaliseDeliveryOptions(options.delivery)
-  const { signature } = normaliseDocumentOptions(options.document)
+  const { signature, sharedCallbacks } = normaliseDocumentOptions(options.document)
   // the document promises a signature exactly when one is sent: always with a secret, per subscriber with secretFor alone
   const signing = delivery.secrets.length > 0 ? 'always' : delivery.secretFor === undefined ? 'never' : 'by-subscriber'
-  const registry = createRegistry(sentHeaders(signing, signature))
+  const registry = createRegistry(sentHeaders(signing, signature), sharedCallbacks)
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   // one child logger: every line the plugin writes says it is the plugin's

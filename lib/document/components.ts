@@ -37,7 +37,8 @@ function reachable (roots: unknown[], schemas: Json, prefix: string): Set<string
 export function dropComponentsOnlyFor (document: Json, dropped: unknown): void {
   const { schemas, prefix } = schemaComponents(document)
   const { components, definitions, ...rest } = document
-  const used = reachable([rest], schemas, prefix)
+  // the Callback Objects shared under components use schemas too
+  const used = reachable([rest, (components as Json | undefined)?.callbacks], schemas, prefix)
   for (const name of reachable([dropped], schemas, prefix)) {
     if (!used.has(name)) delete schemas[name]
   }

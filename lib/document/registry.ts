@@ -13,6 +13,10 @@ export interface CarriedOperation {
   label: string
   /** The complete Operation, from what @fastify/swagger made of the carrier. */
   assemble: (native: NativeOperation, openapi30: boolean) => Json
+  /** A Reference Object the app wrote in place of this callback: put in the document as it is, once it resolves there. */
+  reference?: { object: Json, checkKey: (key: string) => void }
+  /** With `document.sharedCallbacks`: the same for every route whose Callback Object under this name is documented identically. */
+  share?: string
 }
 
 /** State shared by every route of one plugin instance. */
@@ -21,6 +25,8 @@ export interface CallbackRegistry {
   carried: Map<string, CarriedOperation>
   /** The headers the plugin sends by itself, as every callback and webhook operation documents them. */
   sent: SentHeaders
+  /** `document.sharedCallbacks`, and a number for each definition, in the order routes first use them. */
+  sharing: { enabled: boolean, definitions: WeakMap<object, number>, next: number }
 }
 
 /** An operationId-safe form of a name or path. */
@@ -58,6 +64,6 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
   return operationId
 }
 
-export function createRegistry (sent: SentHeaders): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent }
+export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 } }
 }

@@ -5,6 +5,7 @@ import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
+import { callbackReference } from './callback-components.js'
 import type { NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
@@ -109,23 +110,35 @@ export function processRouteCallbacks (
   }
   const native: ProcessedCallbacks['native'] = {}
   const places = new Set<string>()
-  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+  const carry: Carry = (place, label, schemas, assemble, share) => {
     // JSON, since a name or key may hold any separator
     const slot = JSON.stringify([place.name, place.key, place.method])
     if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
     places.add(slot)
-    const id = carryOperation(registry, { ...place, label, assemble })
+    const id = carryOperation(registry, { ...place, label, assemble, ...(share === undefined ? {} : { share }) })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
-  if (own === undefined) processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+  const referenced = new Map<string, string>()
+  const refer = (name: string, label: string, object: Json): void => {
+    referenced.set(name, label)
+    // nothing to convert: the carrier only brings the reference back in its place
+    const id = carryOperation(registry, { name, key: '', method: '', label, assemble: () => object, reference: { object, checkKey: key => compileCallbackKey(key, { ...parent, label }) } })
+    native[id] = { [id]: { post: toNative(id, []) } }
+  }
+  const rawNames = own === undefined ? processRawMap(route.schema.callbacks as Json, parent, registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
+  for (const { name } of entries) {
+    const label = referenced.get(name)
+    if (label !== undefined) throw new DuplicateDefinitionError(label, 'this name is given a $ref and a callback definition; a name holds one Callback Object')
+  }
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
     return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
   })
+  const shares = registry.sharing.enabled ? shareKeys(compiled, rawNames, registry.sharing) : new Map<string, string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
   const callbacks = compiled.map(({ name, definition, label, template }, index): RouteCallback => {
     const baseId = baseIds[index]!
@@ -135,11 +148,45 @@ export function processRouteCallbacks (
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
       const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30))
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30), shares.get(name))
     }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
+}
+
+type Carry = (place: Pick<CarriedOperation, 'name' | 'key' | 'method'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble'], share?: string) => void
+
+/**
+ * For `document.sharedCallbacks`, a key for each name of a route's callbacks that says what its Callback Object will
+ * be: the same definitions, in the same order, under the same normalised expressions. A name that also holds raw
+ * operations, or whose definitions read a parameter container through a `$ref` (each route resolves it against its
+ * own shared schemas), gets none and stays inline.
+ */
+function shareKeys (
+  compiled: ReadonlyArray<{ name: string, definition: CallbackDefinition, label: string, template: CallbackUrlTemplate }>,
+  rawNames: ReadonlySet<string>,
+  sharing: CallbackRegistry['sharing']
+): Map<string, string> {
+  const byName = new Map<string, unknown[]>()
+  const unsharable = new Set(rawNames)
+  for (const { name, definition, label, template } of compiled) {
+    if (!sharable(definition, label)) unsharable.add(name)
+    let number = sharing.definitions.get(definition)
+    if (number === undefined) sharing.definitions.set(definition, number = sharing.next++)
+    byName.set(name, [...byName.get(name) ?? [name], number, template.key])
+  }
+  return new Map([...byName].filter(([name]) => !unsharable.has(name)).map(([name, parts]) => [name, JSON.stringify(parts)]))
+}
+
+/** A definition, and its nested callbacks, documented the same on every route: no parameter container is a `$ref`. */
+function sharable (definition: CallbackDefinition, label: string): boolean {
+  const { headers, querystring } = definition.schema as Json
+  if (isObject(headers) && headers.$ref !== undefined) return false
+  if (isObject(querystring) && querystring.$ref !== undefined) return false
+  // a raw map here is refused when the callback is described
+  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks') ?? []
+  return nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
 }
 
 interface DescribedCallback {
@@ -221,10 +268,19 @@ function processRawMap (
   callbacks: Json,
   parent: Parameters<typeof compileCallbackKey>[1],
   registry: CallbackRegistry,
-  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
-): void {
+  carry: Carry,
+  refer: (name: string, label: string, reference: Json) => void
+): Set<string> {
+  const names = new Set<string>()
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
+    // a Reference Object to a Callback Object of the document's components, checked once the document is built
+    const reference = callbackReference(pathItems, label)
+    if (reference !== undefined) {
+      refer(name, label, reference)
+      continue
+    }
+    names.add(name)
     if (!isObject(pathItems)) throw new InvalidDefinitionError(label, 'a callback must map runtime expressions to path items')
     for (const [key, pathItem] of Object.entries(record(pathItems, label, 'the callback'))) {
       const template = compileCallbackKey(key, { ...parent, label })
@@ -245,6 +301,7 @@ function processRawMap (
       }
     }
   }
+  return names
 }
 
 /**
