@@ -10,7 +10,7 @@ const REFERENCE_FIELDS = new Set(['$ref', 'summary', 'description'])
 /** A Reference Object given as a callback, checked where it is written; undefined for anything else. */
 export function callbackReference (value: unknown, label: string): Json | undefined {
   if (!isObject(value) || typeof value.$ref !== 'string') return undefined
-  componentName(value.$ref, label)
+  if (componentName(value.$ref) === undefined) throw new UnresolvedCallbackRefError(label, value.$ref, `is not a Callback Object of this document: ${POINTER}`)
   for (const [field, text] of Object.entries(value)) {
     if (!REFERENCE_FIELDS.has(field)) throw new InvalidDefinitionError(label, `a Reference Object takes only $ref, summary and description, not "${field}"`)
     if (typeof text !== 'string') throw new InvalidDefinitionError(label, `the Reference Object's ${field} must be a string`)
@@ -18,12 +18,11 @@ export function callbackReference (value: unknown, label: string): Json | undefi
   return value
 }
 
-function componentName (ref: string, label: string): string {
-  const name = ref.startsWith(PREFIX) ? ref.slice(PREFIX.length) : ''
-  if (!COMPONENT_NAME.test(name)) {
-    throw new UnresolvedCallbackRefError(label, ref, `is not a Callback Object of this document: write "${PREFIX}<name>", the name made of A-Z, a-z, 0-9, ".", "-" and "_"`)
-  }
-  return name
+const POINTER = `write "${PREFIX}<name>", the name made of A-Z, a-z, 0-9, ".", "-" and "_"`
+
+function componentName (ref: string): string | undefined {
+  const name = ref.slice(PREFIX.length)
+  return ref.startsWith(PREFIX) && COMPONENT_NAME.test(name) ? name : undefined
 }
 
 /** The document's Callback Objects by name: @fastify/swagger's `openapi.components.callbacks`, and those the plugin shares. */
@@ -51,7 +50,8 @@ export function resolveReferences (document: Json, references: readonly Referenc
     const seen = new Set<string>()
     let component: unknown = { $ref: ref }
     while (isObject(component) && typeof component.$ref === 'string') {
-      const name = componentName(component.$ref, label)
+      const name = componentName(component.$ref)
+      if (name === undefined) throw new UnresolvedCallbackRefError(label, ref, `reaches "${component.$ref}", which is not a Callback Object of this document: ${POINTER}`)
       if (seen.has(name)) throw new UnresolvedCallbackRefError(label, ref, 'leads to a cycle of $refs under components.callbacks')
       seen.add(name)
       if (!Object.hasOwn(components, name)) {
