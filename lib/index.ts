@@ -32,10 +32,19 @@ export type ContextCallbacksOption =
   | CallbackDefinition
   | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[]>>
 
+/** A Reference Object in place of a callback: the Callback Object of that name in `components.callbacks`. */
+export interface CallbackReference {
+  /** `#/components/callbacks/<name>`: checked when the route is declared, and resolved when the document is built */
+  $ref: string
+  /** OpenAPI 3.1 and later; left out of a 3.0 document. */
+  summary?: string
+  description?: string
+}
+
 /** What a route schema's `callbacks` accepts; `false` leaves out its contexts' callbacks too. */
 export type RouteCallbacksOption =
   | ContextCallbacksOption
-  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | CallbackReference | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
   | false
 
 declare module 'fastify' {

@@ -1,12 +1,12 @@
 import { checkHeaderNames, isDefinition } from '../definition/definition.js'
-import type { CallbackDefinition } from '../definition/definition.js'
+import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import { callbackReference } from './callback-components.js'
-import type { NativeOperation } from './operation.js'
+import type { ContainerResolver, NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
@@ -147,7 +147,7 @@ export function processRouteCallbacks (
     const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
-      const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
+      const { schemas, assemble } = describeWithCallbacks(definition, { summary: definition.summary ?? titleCase(name), operationId }, label, registry, resolveRef)
       carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30), shares.get(name))
     }
     return { key: operationId, definition, name, template }
@@ -189,28 +189,26 @@ function sharable (definition: CallbackDefinition, label: string): boolean {
   return nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
 }
 
-interface DescribedCallback {
+export interface DescribedOperation {
   schemas: unknown[]
   assemble: (converted: readonly unknown[], openapi30: boolean) => Json
 }
 
 /**
- * A callback operation and, under it, its own callbacks, recursively: their expressions read the callback's
- * schemas, and their schemas travel after its own in the same carrier.
+ * A callback or webhook operation and, under it, its own callbacks, recursively: their expressions read the
+ * operation's schemas, and their schemas travel after its own in the same carrier. A parameter container given as a
+ * `$ref` is read through `resolveRef`, unless `containers` reads it otherwise.
  */
-function describeCallback (
-  definition: CallbackDefinition,
-  name: string,
-  operationId: string,
+export function describeWithCallbacks (
+  definition: OperationDefinition,
+  fields: { summary: string, operationId: string },
   label: string,
   registry: CallbackRegistry,
-  resolveRef: (ref: string) => unknown
-): DescribedCallback {
-  const { skeleton, schemas } = describeOperation(
-    definition,
-    { summary: definition.summary ?? titleCase(name), operationId },
-    (container, key) => resolveContainer(container, key, resolveRef, label)
-  )
+  resolveRef: (ref: string) => unknown,
+  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label)
+): DescribedOperation {
+  const { operationId } = fields
+  const { skeleton, schemas } = describeOperation(definition, fields, containers)
   const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
@@ -228,15 +226,15 @@ function describeCallback (
 }
 
 function nestedCallbacks (
-  definition: CallbackDefinition,
+  definition: OperationDefinition,
   operationId: string,
   label: string,
   registry: CallbackRegistry,
   resolveRef: (ref: string) => unknown
-): Array<{ name: string, key: string, method: string, described: DescribedCallback }> {
+): Array<{ name: string, key: string, method: string, described: DescribedOperation }> {
   if (definition.callbacks === undefined) return []
   const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
-  if (entries === undefined) throw new InvalidDefinitionError(label, 'callbacks of a callback must be router.routes, a callback definition or a record of them')
+  if (entries === undefined) throw new InvalidDefinitionError(label, `callbacks of a ${definition.kind} must be router.routes, a callback definition or a record of them`)
   // a zod definition's schemas are read as the JSON Schema of what the plugin sends
   const { querystring, headers, body, response } = readableSchemas(definition.schema as Json, 'output')
   const places = new Set<string>()
@@ -250,7 +248,7 @@ function nestedCallbacks (
     places.add(place)
     if (nested.hide) return []
     const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
-    return [{ name, key: template.key, method, described: describeCallback(nested, name, nestedId, nestedLabel, registry, resolveRef) }]
+    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef) }]
   })
 }
 

@@ -94,7 +94,7 @@ export function supportsQuery (openapi: string): boolean {
 }
 
 /** A callback with the QUERY method, at any depth, fails the build of a document older than 3.2: it would be invalid. */
-function refuseQuery (callbacks: Json, routeLabel: string): void {
+export function refuseQuery (callbacks: Json, routeLabel: string): void {
   const pending: Array<[callbacks: Json, label: string]> = [[callbacks, routeLabel]]
   while (pending.length > 0) {
     const [map, label] = pending.pop()!
