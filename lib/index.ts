@@ -102,6 +102,8 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   fastify.addHook('onRoute', function (routeOptions) {
     const documented = documentRoute(routeOptions, registry, id => this.getSchema(id), contextCallbacks.of(this))
     if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
+    // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
+    registry.titles.add(routeOptions.schema)
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -115,6 +117,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
+    registry.titles.add(sharedSchemas)
     contexts.length = 0
     webhooks.seal()
     for (const document of documents) document()

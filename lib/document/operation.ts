@@ -3,7 +3,7 @@ import { isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
-import { hasGeneratedTitle } from './components.js'
+import type { SchemaTitles } from './generated-titles.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
@@ -182,10 +182,10 @@ export function toNative (id: string, schemas: unknown[]): NativeOperation {
 }
 
 /** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
-export function convertedSchemas (carrier: Json): unknown[] {
+export function convertedSchemas (carrier: Json, titles: SchemaTitles): unknown[] {
   const schemas = restoreNames(carrier.allOf as unknown[])
   // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
-  eachSubschema({ allOf: schemas }, schema => { if (hasGeneratedTitle(schema)) delete schema.title })
+  eachSubschema({ allOf: schemas }, schema => { if (titles.isCopiedId(schema.title)) delete schema.title })
   return schemas
 }
 

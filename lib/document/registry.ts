@@ -2,6 +2,8 @@ import { DuplicateDefinitionError } from '../util/errors.js'
 import type { NativeOperation } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
+import { createSchemaTitles } from './generated-titles.js'
+import type { SchemaTitles } from './generated-titles.js'
 
 /** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
 export interface CarriedOperation {
@@ -27,6 +29,8 @@ export interface CallbackRegistry {
   sent: SentHeaders
   /** `document.sharedCallbacks`, and a number for each definition, in the order routes first use them. */
   sharing: { enabled: boolean, definitions: WeakMap<object, number>, next: number }
+  /** What the schemas @fastify/swagger converts say about their titles. */
+  titles: SchemaTitles
 }
 
 /** An operationId-safe form of a name or path. */
@@ -65,5 +69,5 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
 }
 
 export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 } }
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles() }
 }

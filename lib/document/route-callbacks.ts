@@ -148,7 +148,7 @@ export function processRouteCallbacks (
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
       const { schemas, assemble } = describeWithCallbacks(definition, { summary: definition.summary ?? titleCase(name), operationId }, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30), shares.get(name))
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses, registry.titles), openapi30), shares.get(name))
     }
     return { key: operationId, definition, name, template }
   })
@@ -294,7 +294,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses)))
+        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses, registry.titles)))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }

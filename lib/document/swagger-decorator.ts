@@ -85,7 +85,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
     hooks.unsupported(document)
   }
   hooks.extend(document)
-  dropGeneratedTitles(document)
+  dropGeneratedTitles(document, hooks.registry.titles)
 }
 
 /** The QUERY method is a Path Item field since OpenAPI 3.2.0. */

@@ -71,6 +71,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
       return container
     })
+    registry.titles.add(schemas)
     declared.push({ key: operationId, definition, schemas, assemble })
     return definition
   }
@@ -107,7 +108,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (converted === undefined) return
       // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
-      const all = convertedSchemas(converted)
+      const all = convertedSchemas(converted, registry.titles)
       let offset = 0
       for (const { definition, schemas, assemble } of declared.filter(isDocumented)) {
         const own = all.slice(offset, offset + schemas.length)
