@@ -97,7 +97,7 @@ test('a $ref\'d callback is documented only: like a raw map\'s, it has no defini
   await app.close()
 })
 
-const paid = callbackRouter().post(`${KEY}/paid`, { name: 'paid', schema: { body: Type.Object({ id: Type.String(), amount: Type.Ref('Amount') }) } })
+const paid = callbackRouter().post(`${KEY}/paid`, { name: 'paid', schema: { querystring: Type.Object({ page: Type.Optional(Type.String()) }), body: Type.Object({ id: Type.String(), amount: Type.Ref('Amount') }) } })
 const shipped = callbackRouter().post(`${KEY}/shipped`, { name: 'shipped' })
 
 test('document.sharedCallbacks: a Callback Object several routes document identically is emitted once and $ref\'d, in 3.0, 3.1 and 3.2', async (t) => {
@@ -144,11 +144,14 @@ test('document.sharedCallbacks shares only what each route documents the same', 
   // each route resolves a parameter container's $ref against its own shared schemas
   const byRef = callbackRouter().post(KEY, { name: 'byRef', schema: { headers: { $ref: 'Tenant#' } } })
   const nestedByRef = callbackRouter().post(KEY, { name: 'nestedByRef', schema: { body: Order }, callbacks: [byRef] })
+  // hidden, so never described: its raw map is never read
+  const hiddenRaw = callbackRouter().post(KEY, { name: 'hiddenRaw', hide: true, callbacks: { raw: { [KEY]: { post: {} } } } as never })
+  const nestedHiddenRaw = callbackRouter().post(KEY, { name: 'nestedHiddenRaw', schema: { body: Order }, callbacks: [hiddenRaw] })
   // a name that holds a raw map's operations too
   app.routeCallbacks([shipped])
   const raw = { shipped: { [`${KEY}/raw`]: { post: {} } } }
   for (const url of ['/a', '/b']) {
-    app.post(url, { schema: { body: Order, callbacks: [byRef, nestedByRef, paid] } }, async () => ({}))
+    app.post(url, { schema: { body: Order, callbacks: [byRef, nestedByRef, nestedHiddenRaw, paid] } }, async () => ({}))
     app.post(`${url}/raw`, { schema: { body: Order, callbacks: raw } }, async () => ({}))
   }
   // a route @fastify/swagger hides is not in the document: what it would share, another route has inline
@@ -160,6 +163,7 @@ test('document.sharedCallbacks shares only what each route documents the same', 
   const callbacks = (url: string) => document.paths[url].post.callbacks
   t.same(Object.keys(callbacks('/a').byRef), [KEY], 'inline')
   t.same(Object.keys(callbacks('/a').nestedByRef), [KEY], 'inline')
+  t.same(Object.keys(callbacks('/a').nestedHiddenRaw), [KEY], 'inline')
   t.same(callbacks('/a').paid, { $ref: '#/components/callbacks/paid' })
   t.same(Object.keys(callbacks('/a/raw').shipped), [`${KEY}/raw`, `${KEY}/shipped`], 'a name with raw operations: inline')
   t.same(Object.keys(callbacks('/c').paid), [`${KEY}/paid`, `${KEY}/unnamed`], 'another set of definitions under the name: inline, used once')

@@ -16,7 +16,7 @@ export interface CarriedOperation {
   /** The complete Operation, from what @fastify/swagger made of the carrier. */
   assemble: (native: NativeOperation, openapi30: boolean) => Json
   /** A Reference Object the app wrote in place of this callback: put in the document as it is, once it resolves there. */
-  reference?: { object: Json, checkKey: (key: string) => void }
+  reference?: { ref: string, checkKey: (key: string) => void }
   /** With `document.sharedCallbacks`: the same for every route whose Callback Object under this name is documented identically. */
   share?: string
 }

@@ -121,8 +121,9 @@ export function processRouteCallbacks (
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
     referenced.set(name, label)
-    // nothing to convert: the carrier only brings the reference back in its place
-    const id = carryOperation(registry, { name, key: '', method: '', label, assemble: () => object, reference: { object, checkKey: key => compileCallbackKey(key, { ...parent, label }) } })
+    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary or description
+    const assemble = (_native: unknown, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
+    const id = carryOperation(registry, { name, key: '', method: '', label, assemble, reference: { ref: object.$ref as string, checkKey: key => compileCallbackKey(key, { ...parent, label }) } })
     native[id] = { [id]: { post: toNative(id, []) } }
   }
   const rawNames = own === undefined ? processRawMap(route.schema.callbacks as Json, parent, registry, carry, refer) : new Set<string>()
@@ -182,11 +183,10 @@ function shareKeys (
 /** A definition, and its nested callbacks, documented the same on every route: no parameter container is a `$ref`. */
 function sharable (definition: CallbackDefinition, label: string): boolean {
   const { headers, querystring } = definition.schema as Json
-  if (isObject(headers) && headers.$ref !== undefined) return false
-  if (isObject(querystring) && querystring.$ref !== undefined) return false
-  // a raw map here is refused when the callback is described
-  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks') ?? []
-  return nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
+  if ([headers, querystring].some(container => isObject(container) && container.$ref !== undefined)) return false
+  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks')
+  // a raw map here is refused when the callback is described, unless it is hidden and never described
+  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
 }
 
 export interface DescribedOperation {

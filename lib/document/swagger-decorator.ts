@@ -130,14 +130,12 @@ function completeCallbacks (
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
         const { name, key, method, label, reference, share } = carried
+        const operation = carried.assemble(native, openapi30)
         if (reference !== undefined) {
-          // 3.0's Reference Object has no summary or description
-          const { $ref, ...fields } = reference.object
-          operations.push({ name, reference: openapi30 ? { $ref } : { $ref, ...fields } })
-          references.push({ label, ref: $ref as string, checkKey: reference.checkKey })
+          operations.push({ name, reference: operation })
+          references.push({ label, ...reference })
           continue
         }
-        const operation = carried.assemble(native, openapi30)
         checkSecurity(operation, document, label)
         operations.push({ name, key, method, operation })
         if (share !== undefined) shares.set(name, share)
