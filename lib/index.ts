@@ -19,7 +19,10 @@ export interface FastifyOpenapiCallbacksOptions {
   decorator?: string | readonly string[]
   /** Sending callbacks and webhooks: signing, address policy, retries, timeouts, store and hooks. */
   delivery?: DeliveryOptions
-  /** What the document says beyond the definitions: `{ signature: false }` leaves out the Standard Webhooks headers. */
+  /**
+   * What the document says beyond the definitions: `{ signature: false }` leaves out the Standard Webhooks headers,
+   * `{ sharedCallbacks: true }` puts a Callback Object that several routes share into `components.callbacks`.
+   */
   document?: DocumentOptions
 }
 
@@ -29,10 +32,19 @@ export type ContextCallbacksOption =
   | CallbackDefinition
   | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[]>>
 
+/** A Reference Object in place of a callback: the Callback Object of that name in `components.callbacks`. */
+export interface CallbackReference {
+  /** `#/components/callbacks/<name>`: checked when the route is declared, and resolved when the document is built */
+  $ref: string
+  /** OpenAPI 3.1 and later; left out of a 3.0 document. */
+  summary?: string
+  description?: string
+}
+
 /** What a route schema's `callbacks` accepts; `false` leaves out its contexts' callbacks too. */
 export type RouteCallbacksOption =
   | ContextCallbacksOption
-  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
+  | Readonly<Record<string, CallbackDefinition | readonly CallbackDefinition[] | CallbackReference | Readonly<Record<string, Readonly<Record<string, unknown>>>>>>
   | false
 
 declare module 'fastify' {
@@ -55,10 +67,10 @@ declare module 'fastify' {
 
 const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
   const delivery = normaliseDeliveryOptions(options.delivery)
-  const { signature } = normaliseDocumentOptions(options.document)
+  const { signature, sharedCallbacks } = normaliseDocumentOptions(options.document)
   // the document promises a signature exactly when one is sent: always with a secret, per subscriber with secretFor alone
   const signing = delivery.secrets.length > 0 ? 'always' : delivery.secretFor === undefined ? 'never' : 'by-subscriber'
-  const registry = createRegistry(sentHeaders(signing, signature))
+  const registry = createRegistry(sentHeaders(signing, signature), sharedCallbacks)
   let warnedUnsupported = false
   const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   // one child logger: every line the plugin writes says it is the plugin's
@@ -90,6 +102,8 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   fastify.addHook('onRoute', function (routeOptions) {
     const documented = documentRoute(routeOptions, registry, id => this.getSchema(id), contextCallbacks.of(this))
     if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
+    // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
+    registry.titles.add(routeOptions.schema)
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -103,6 +117,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
+    registry.titles.add(sharedSchemas)
     contexts.length = 0
     webhooks.seal()
     for (const document of documents) document()

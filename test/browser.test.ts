@@ -2,7 +2,12 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser, Locator, Page } from 'playwright-core'
+import Fastify from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { Type } from '@sinclair/typebox'
 import { buildApp } from '../example/app.js'
+import openapiCallbacks, { callbackRouter } from '../lib/index.js'
 import { CHROMIUM, expand, launchChromium, openCallbacks, operation } from './swagger-ui.js'
 import { whenInstalled } from './needs.js'
 
@@ -126,6 +131,40 @@ whenInstalled(CHROMIUM, chromiumMissing, () => {
       await assertNothingWrong(t, docs)
     })
   }
+
+  t.test('a $ref\'d callback, shared under components.callbacks, shows in the Callbacks tab of each route (OpenAPI 3.1.0)', async (t) => {
+    const app = Fastify()
+    await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Shared', version: '1.0.0' } } })
+    await app.register(openapiCallbacks, { document: { sharedCallbacks: true } })
+    await app.register(swaggerUi, { routePrefix: '/docs' })
+    const paid = callbackRouter().post('{$request.body#/callback_url}/paid', { name: 'paid', schema: { body: Type.Object({ id: Type.String() }) } })
+    for (const url of ['/orders', '/refunds']) app.post(url, { schema: { body: Type.Object({ callback_url: Type.String() }), callbacks: [paid] } }, async () => ({}))
+    await app.ready()
+    t.same((app.swagger() as any).paths['/refunds'].post.callbacks, { paid: { $ref: '#/components/callbacks/paid' } }, 'the document $refs it')
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 })
+    const context = await browser.newContext()
+    t.teardown(async () => {
+      await context.close()
+      await app.close()
+    })
+    const page = await context.newPage()
+    page.setDefaultTimeout(15_000)
+    const consoleErrors: string[] = []
+    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()) })
+    const outside: string[] = []
+    page.on('request', (request) => { if (new URL(request.url()).origin !== origin) outside.push(request.url()) })
+    await page.goto(`${origin}/docs`)
+    for (const url of ['/orders', '/refunds']) {
+      const route = operation(page, 'post', url)
+      await expand(route)
+      const callbacks = await openCallbacks(route)
+      t.same(await callbacks.locator('h2').allTextContents(), ['paid'], `POST ${url}: the callback's name`)
+      const callback = callbacks.locator('.opblock')
+      await seeText(t, callback.locator('.opblock-summary-path'), '{$request.body#/callback_url}/paid', `POST ${url}: the shared callback's expression`)
+      await seeText(t, callback.locator('.opblock-summary-description'), 'Paid', `POST ${url}: its summary`)
+    }
+    await assertNothingWrong(t, { page, consoleErrors, outside })
+  })
 
   t.test('the Webhooks section shows new-subscription and its body (OpenAPI 3.1.0)', async (t) => {
     const docs = await openDocs(t, '3.1.0')

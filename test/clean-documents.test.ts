@@ -39,3 +39,21 @@ test('a 3.1 document keeps them all, for its webhooks; no generated $id leaks as
   t.notMatch(server.swagger({ yaml: true }), /title: T[0-6]\b/)
   t.same(await validationErrors(document), [])
 })
+
+test('only a title @fastify/swagger copied from a generated $id goes: a title of the app\'s own stays, even T1', async (t) => {
+  for (const openapi of ['3.0.3', '3.1.0']) {
+    const app = await appWith({ openapi })
+    app.addSchema({ $id: 'T7', title: 'T7', type: 'object', properties: { a: { type: 'string' } } })
+    const Titled = Type.Object({ id: Type.String() }, { $id: 'T8', title: 'T1' })
+    const cb = callbackRouter().post('{$url}', { name: 'cb', schema: { body: Type.Object({ inline: Type.String({ title: 'T2' }), tree: Tree, titled: Titled }) } })
+    app.post('/q', { schema: { body: Type.Object({ seven: Type.Ref('T7'), titled: Titled }), callbacks: [cb] } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as any
+    const kept = Object.values(document.components.schemas).map((schema: any) => schema.title).filter(title => title !== undefined)
+    t.same(kept.sort(), ['T1', 'T7'], `${openapi}: the app's titles, and not Tree's generated T0`)
+    const body = document.paths['/q'].post.callbacks.cb['{$url}'].post.requestBody.content['application/json'].schema
+    t.equal(body.properties.inline.title, 'T2', 'an inline title of the app\'s own')
+    t.same(await validationErrors(document), [], openapi)
+    await app.close()
+  }
+})

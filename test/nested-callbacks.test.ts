@@ -86,3 +86,48 @@ test('a hidden nested callback is checked but not documented', async (t) => {
   t.notMatch(stringify(document), /hidden/i)
   await app.close()
 })
+
+test('a webhook takes nested callbacks as a callback definition does: documented under it, checked against its own schemas, in 3.1 and 3.2', async (t) => {
+  const Subscription = Type.Object({ receipt_url: Type.String(), callback_url: Type.String() })
+  const hidden = callbackRouter().post('{$request.body#/callback_url}', { name: 'hidden', hide: true })
+  for (const openapi of ['3.1.0', '3.2.0']) {
+    const app = await appWith({ openapi })
+    app.webhooks.post('subscribed', { schema: { body: Subscription }, callbacks: { receipt, hidden } })
+    app.webhooks.route({ method: 'PUT', name: '__proto__', schema: { body: Subscription }, callbacks: [receipt] })
+    await app.ready()
+    const document = app.swagger() as any
+    const webhook = document.webhooks.subscribed.post
+    t.same(Object.keys(webhook.callbacks), ['receipt'], `${openapi}: the hidden one documented nowhere`)
+    const nested = webhook.callbacks.receipt['{$request.body#/receipt_url}'].post
+    t.equal(nested.operationId, 'webhook_subscribed_post_receipt_post')
+    t.same(nested.requestBody.content['application/json'].schema.required, ['confirm_url'])
+    t.equal(nested.callbacks.confirmed['{$request.body#/confirm_url}/confirmed'].post.operationId, 'webhook_subscribed_post_receipt_post_confirmed_post', 'recursively')
+    t.equal(Object.getOwnPropertyDescriptor(document.webhooks, '__proto__')!.value.put.callbacks.receipt['{$request.body#/receipt_url}'].post.operationId, 'webhook_proto_put_receipt_post')
+    t.same(await validationErrors(document), [], openapi)
+    await app.close()
+  }
+})
+
+test('bad callbacks of a webhook are coded errors where it is declared, naming the webhook and the callback', async (t) => {
+  const app = await appWith({ openapi: '3.1.0' })
+  const reads = callbackRouter().post('{$request.body#/callback_url}', { name: 'reads' })
+  t.throws(() => app.webhooks.post('a', { schema: { body: Type.Object({ other: Type.String() }) }, callbacks: [reads] }), {
+    code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+    message: /^webhook POST "a", callback "reads": runtime expression "\$request\.body#\/callback_url" at position 1 /
+  })
+  t.throws(() => app.webhooks.post('b', { callbacks: { raw: { '{$url}': { post: {} } } } as never }), {
+    code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    message: 'webhook POST "b": callbacks of a webhook must be router.routes, a callback definition or a record of them'
+  })
+  t.throws(() => app.webhooks.post('c', { callbacks: ['x'] as never }), {
+    code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    message: 'webhook POST "c": callbacks[0] is not a callback definition: make it with callbackRouter()'
+  })
+  // a callback with the QUERY method only from OpenAPI 3.2
+  app.webhooks.post('d', { callbacks: [callbackRouter().route({ method: 'QUERY', url: '{$url}', name: 'lookup' })] })
+  await t.rejects(async () => await app.ready(), {
+    code: 'FST_OPENAPI_CALLBACKS_QUERY_NEEDS_3_2',
+    message: 'webhook POST "d", callback "lookup": QUERY {$url} uses the QUERY method, which OpenAPI has only since 3.2.0. Set @fastify/swagger\'s `openapi.openapi` to \'3.2.0\''
+  })
+  await app.close()
+})

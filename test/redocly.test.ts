@@ -3,7 +3,10 @@ import { execFile } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { test } from 'tap'
 import type { Test } from 'tap'
+import { Type } from '@sinclair/typebox'
 import { buildApp } from '../example/app.js'
+import { callbackRouter } from '../lib/index.js'
+import { appWith } from './helpers.js'
 import type { Json } from './helpers.js'
 
 const ROOT = resolve(__dirname, '..')
@@ -53,4 +56,20 @@ test('Redocly CLI reads the callback: one without a summary is an error', async 
     'operation-summary at #/paths/~1invoices~1/post/callbacks/invoice_notification/' +
     '{$request.query.callback_url}~1invoices~1{$request.body#~1id}/post/summary: Operation object should contain `summary` field.'
   ])
+})
+
+test('Redocly CLI resolves a shared Callback Object under components.callbacks, in 3.0 and 3.1, and finds no error', async (t) => {
+  for (const openapi of ['3.0.3', '3.1.0']) {
+    const app = await appWith({ openapi, pluginOptions: { document: { sharedCallbacks: true } }, swaggerOptions: { openapi: { openapi, info: { title: 'Shared', version: '1.0.0' }, security: [] } } })
+    const paid = callbackRouter().post('{$request.body#/callback_url}/paid', { name: 'paid', schema: { body: Type.Object({ id: Type.String() }) } })
+    for (const url of ['/orders', '/refunds']) app.post(url, { schema: { summary: `Create ${url}`, body: Type.Object({ callback_url: Type.String() }), callbacks: [paid] } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as Json
+    await app.close()
+    t.same(document.paths['/orders'].post.callbacks, { paid: { $ref: '#/components/callbacks/paid' } })
+    t.same(await lintErrors(t, document), [], openapi)
+    // Redocly reads through the $ref: the shared operation is linted like an inline one
+    delete document.components.callbacks.paid['{$request.body#/callback_url}/paid'].post.summary
+    t.match(await lintErrors(t, document), [/^operation-summary at #\/components\/callbacks\/paid\//], `${openapi}: it reads the component`)
+  }
 })

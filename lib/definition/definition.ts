@@ -82,6 +82,8 @@ export interface CallbackDefinition<S extends OperationSchema = OperationSchema>
 
 export interface WebhookDefinition<S extends OperationSchema = OperationSchema> extends OperationFields<S> {
   readonly kind: 'webhook'
+  /** The webhook operation's callbacks, documented under it; their expressions read its schemas. */
+  readonly callbacks: NestedCallbacks | undefined
   readonly name: string
 }
 
@@ -299,25 +301,32 @@ export function defineCallback<S extends OperationSchema> (method: unknown, url:
   return Object.freeze({
     kind: 'callback',
     name: options.name,
-    // a copy of a list, so that it cannot change under the definition; its forms are read where a route uses it
-    callbacks: (Array.isArray(options.callbacks) ? Object.freeze([...options.callbacks]) : options.callbacks) as NestedCallbacks | undefined,
+    callbacks: ownCallbacks(options.callbacks),
     url,
     ...operationFields<S>(checkedMethod, options),
     [kDefinition]: true
   })
 }
 
-export interface WebhookOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {}
+export interface WebhookOptions<S extends OperationSchema = OperationSchema> extends OperationOptions<S> {
+  /** Callbacks of this webhook operation, documented under it, as a callback definition's. */
+  callbacks?: NestedCallbacks
+}
+
+// a copy of a list, so that it cannot change under the definition; its forms are read where the definition is documented
+const ownCallbacks = (callbacks: unknown): NestedCallbacks | undefined =>
+  Array.isArray(callbacks) ? Object.freeze([...callbacks]) : callbacks as NestedCallbacks | undefined
 
 export function defineWebhook<S extends OperationSchema> (method: unknown, name: unknown, options: WebhookOptions<S> = {}): WebhookDefinition<S> {
   const label = `webhook ${String(method)} ${JSON.stringify(name)}`
   if (!isObject(options)) throw new InvalidDefinitionError(label, 'options must be an object')
   const checkedMethod = checkMethod(label, method)
   if (typeof name !== 'string' || name.trim() === '') throw new InvalidDefinitionError(label, 'a webhook needs a non-empty name, its key under `webhooks`')
-  checkOptions(label, options, [])
+  checkOptions(label, options, ['callbacks'])
   return Object.freeze({
     kind: 'webhook',
     name,
+    callbacks: ownCallbacks(options.callbacks),
     ...operationFields<S>(checkedMethod, options),
     [kDefinition]: true
   })

@@ -1,5 +1,6 @@
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
+import type { SchemaTitles } from './generated-titles.js'
 
 /** Where a document keeps its shared schemas, and how its `$ref`s point there (OpenAPI, or Swagger 2.0's definitions). */
 export function schemaComponents (document: Json): { schemas: Json, prefix: string } {
@@ -37,26 +38,20 @@ function reachable (roots: unknown[], schemas: Json, prefix: string): Set<string
 export function dropComponentsOnlyFor (document: Json, dropped: unknown): void {
   const { schemas, prefix } = schemaComponents(document)
   const { components, definitions, ...rest } = document
-  const used = reachable([rest], schemas, prefix)
+  // the Callback Objects shared under components use schemas too
+  const used = reachable([rest, (components as Json | undefined)?.callbacks], schemas, prefix)
   for (const name of reachable([dropped], schemas, prefix)) {
     if (!used.has(name)) delete schemas[name]
   }
 }
 
-// TypeBox numbers the `$id`s it generates (Type.Recursive): T0, T1, ...
-const GENERATED_ID = /^T\d+$/
-
-/** True if a schema's title is one @fastify/swagger copied from a TypeBox-generated `$id`. */
-export function hasGeneratedTitle (schema: Json): boolean {
-  return typeof schema.title === 'string' && GENERATED_ID.test(schema.title)
-}
 // @fastify/swagger's names for components, when it copies a schema's `$id` into an absent title
 const GENERATED_NAME = /^def-\d+$/
 
 /** A title @fastify/swagger copied from a generated `$id` tells the reader nothing: it is taken out. */
-export function dropGeneratedTitles (document: Json): void {
+export function dropGeneratedTitles (document: Json, titles: SchemaTitles): void {
   const { schemas } = schemaComponents(document)
   for (const [name, schema] of Object.entries(schemas)) {
-    if (GENERATED_NAME.test(name) && isObject(schema) && hasGeneratedTitle(schema)) delete schema.title
+    if (GENERATED_NAME.test(name) && isObject(schema) && titles.isCopiedId(schema.title)) delete schema.title
   }
 }

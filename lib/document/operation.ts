@@ -3,7 +3,7 @@ import { isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
-import { hasGeneratedTitle } from './components.js'
+import type { SchemaTitles } from './generated-titles.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
@@ -182,10 +182,10 @@ export function toNative (id: string, schemas: unknown[]): NativeOperation {
 }
 
 /** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
-export function convertedSchemas (carrier: Json): unknown[] {
+export function convertedSchemas (carrier: Json, titles: SchemaTitles): unknown[] {
   const schemas = restoreNames(carrier.allOf as unknown[])
   // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
-  eachSubschema({ allOf: schemas }, schema => { if (hasGeneratedTitle(schema)) delete schema.title })
+  eachSubschema({ allOf: schemas }, schema => { if (titles.isCopiedId(schema.title)) delete schema.title })
   return schemas
 }
 
@@ -291,14 +291,23 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas
  * A Callbacks map from its operations, in order: names and keys are the app's, so they are grouped in Maps and
  * become keys only through Object.fromEntries, which makes own properties even of `__proto__`.
  */
-export function callbacksObject (operations: Iterable<{ name: string, key: string, method: string, operation: Json }>): Json {
-  const names = new Map<string, Map<string, Array<[string, Json]>>>()
-  for (const { name, key, method, operation } of operations) {
-    const keys = names.get(name) ?? new Map<string, Array<[string, Json]>>()
+export function callbacksObject (operations: Iterable<{ name: string, key: string, method: string, operation: Json } | { name: string, reference: Json }>): Json {
+  // a name holds operations by key and method, or a Reference Object in place of its Callback Object
+  const names = new Map<string, Map<string, Array<[string, Json]>> | Json>()
+  for (const entry of operations) {
+    if ('reference' in entry) {
+      names.set(entry.name, entry.reference)
+      continue
+    }
+    const { name, key, method, operation } = entry
+    const keys = names.get(name) as Map<string, Array<[string, Json]>> | undefined ?? new Map<string, Array<[string, Json]>>()
     names.set(name, keys)
     const methods = keys.get(key) ?? []
     keys.set(key, methods)
     methods.push([method, operation])
   }
-  return Object.fromEntries([...names].map(([name, keys]) => [name, Object.fromEntries([...keys].map(([key, methods]) => [key, Object.fromEntries(methods)]))]))
+  return Object.fromEntries([...names].map(([name, keys]) => [
+    name,
+    keys instanceof Map ? Object.fromEntries([...keys].map(([key, methods]) => [key, Object.fromEntries(methods)])) : keys
+  ]))
 }

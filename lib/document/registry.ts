@@ -2,6 +2,8 @@ import { DuplicateDefinitionError } from '../util/errors.js'
 import type { NativeOperation } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
+import { createSchemaTitles } from './generated-titles.js'
+import type { SchemaTitles } from './generated-titles.js'
 
 /** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
 export interface CarriedOperation {
@@ -13,6 +15,10 @@ export interface CarriedOperation {
   label: string
   /** The complete Operation, from what @fastify/swagger made of the carrier. */
   assemble: (native: NativeOperation, openapi30: boolean) => Json
+  /** A Reference Object the app wrote in place of this callback: put in the document as it is, once it resolves there. */
+  reference?: { ref: string, checkKey: (key: string) => void }
+  /** With `document.sharedCallbacks`: the same for every route whose Callback Object under this name is documented identically. */
+  share?: string
 }
 
 /** State shared by every route of one plugin instance. */
@@ -21,6 +27,10 @@ export interface CallbackRegistry {
   carried: Map<string, CarriedOperation>
   /** The headers the plugin sends by itself, as every callback and webhook operation documents them. */
   sent: SentHeaders
+  /** `document.sharedCallbacks`, and a number for each definition, in the order routes first use them. */
+  sharing: { enabled: boolean, definitions: WeakMap<object, number>, next: number }
+  /** What the schemas @fastify/swagger converts say about their titles. */
+  titles: SchemaTitles
 }
 
 /** An operationId-safe form of a name or path. */
@@ -58,6 +68,6 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
   return operationId
 }
 
-export function createRegistry (sent: SentHeaders): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent }
+export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles() }
 }

@@ -1,11 +1,12 @@
 import { checkHeaderNames, isDefinition } from '../definition/definition.js'
-import type { CallbackDefinition } from '../definition/definition.js'
+import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
-import type { NativeOperation } from './operation.js'
+import { callbackReference } from './callback-components.js'
+import type { ContainerResolver, NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
@@ -109,23 +110,36 @@ export function processRouteCallbacks (
   }
   const native: ProcessedCallbacks['native'] = {}
   const places = new Set<string>()
-  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+  const carry: Carry = (place, label, schemas, assemble, share) => {
     // JSON, since a name or key may hold any separator
     const slot = JSON.stringify([place.name, place.key, place.method])
     if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
     places.add(slot)
-    const id = carryOperation(registry, { ...place, label, assemble })
+    const id = carryOperation(registry, { ...place, label, assemble, ...(share === undefined ? {} : { share }) })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
-  if (own === undefined) processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+  const referenced = new Map<string, string>()
+  const refer = (name: string, label: string, object: Json): void => {
+    referenced.set(name, label)
+    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary or description
+    const assemble = (_native: unknown, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
+    const id = carryOperation(registry, { name, key: '', method: '', label, assemble, reference: { ref: object.$ref as string, checkKey: key => compileCallbackKey(key, { ...parent, label }) } })
+    native[id] = { [id]: { post: toNative(id, []) } }
+  }
+  const rawNames = own === undefined ? processRawMap(route.schema.callbacks as Json, parent, registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
+  for (const { name } of entries) {
+    const label = referenced.get(name)
+    if (label !== undefined) throw new DuplicateDefinitionError(label, 'this name is given a $ref and a callback definition; a name holds one Callback Object')
+  }
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
     return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
   })
+  const shares = registry.sharing.enabled ? shareKeys(compiled, rawNames, registry.sharing) : new Map<string, string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
   const callbacks = compiled.map(({ name, definition, label, template }, index): RouteCallback => {
     const baseId = baseIds[index]!
@@ -134,36 +148,67 @@ export function processRouteCallbacks (
     const operationId = claimDefinitionOperationId(registry, definition.operationId, generatedId, label)
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
-      const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30))
+      const { schemas, assemble } = describeWithCallbacks(definition, { summary: definition.summary ?? titleCase(name), operationId }, label, registry, resolveRef)
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses, registry.titles), openapi30), shares.get(name))
     }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
 }
 
-interface DescribedCallback {
+type Carry = (place: Pick<CarriedOperation, 'name' | 'key' | 'method'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble'], share?: string) => void
+
+/**
+ * For `document.sharedCallbacks`, a key for each name of a route's callbacks that says what its Callback Object will
+ * be: the same definitions, in the same order, under the same normalised expressions. A name that also holds raw
+ * operations, or whose definitions read a parameter container through a `$ref` (each route resolves it against its
+ * own shared schemas), gets none and stays inline.
+ */
+function shareKeys (
+  compiled: ReadonlyArray<{ name: string, definition: CallbackDefinition, label: string, template: CallbackUrlTemplate }>,
+  rawNames: ReadonlySet<string>,
+  sharing: CallbackRegistry['sharing']
+): Map<string, string> {
+  const byName = new Map<string, unknown[]>()
+  const unsharable = new Set(rawNames)
+  for (const { name, definition, label, template } of compiled) {
+    if (!sharable(definition, label)) unsharable.add(name)
+    let number = sharing.definitions.get(definition)
+    if (number === undefined) sharing.definitions.set(definition, number = sharing.next++)
+    byName.set(name, [...byName.get(name) ?? [name], number, template.key])
+  }
+  return new Map([...byName].filter(([name]) => !unsharable.has(name)).map(([name, parts]) => [name, JSON.stringify(parts)]))
+}
+
+/** A definition, and its nested callbacks, documented the same on every route: no parameter container is a `$ref`. */
+function sharable (definition: CallbackDefinition, label: string): boolean {
+  const { headers, querystring } = definition.schema as Json
+  if ([headers, querystring].some(container => isObject(container) && container.$ref !== undefined)) return false
+  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks')
+  // a raw map here is refused when the callback is described, unless it is hidden and never described
+  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
+}
+
+export interface DescribedOperation {
   schemas: unknown[]
   assemble: (converted: readonly unknown[], openapi30: boolean) => Json
 }
 
 /**
- * A callback operation and, under it, its own callbacks, recursively: their expressions read the callback's
- * schemas, and their schemas travel after its own in the same carrier.
+ * A callback or webhook operation and, under it, its own callbacks, recursively: their expressions read the
+ * operation's schemas, and their schemas travel after its own in the same carrier. A parameter container given as a
+ * `$ref` is read through `resolveRef`, unless `containers` reads it otherwise.
  */
-function describeCallback (
-  definition: CallbackDefinition,
-  name: string,
-  operationId: string,
+export function describeWithCallbacks (
+  definition: OperationDefinition,
+  fields: { summary: string, operationId: string },
   label: string,
   registry: CallbackRegistry,
-  resolveRef: (ref: string) => unknown
-): DescribedCallback {
-  const { skeleton, schemas } = describeOperation(
-    definition,
-    { summary: definition.summary ?? titleCase(name), operationId },
-    (container, key) => resolveContainer(container, key, resolveRef, label)
-  )
+  resolveRef: (ref: string) => unknown,
+  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label)
+): DescribedOperation {
+  const { operationId } = fields
+  const { skeleton, schemas } = describeOperation(definition, fields, containers)
   const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
@@ -181,15 +226,15 @@ function describeCallback (
 }
 
 function nestedCallbacks (
-  definition: CallbackDefinition,
+  definition: OperationDefinition,
   operationId: string,
   label: string,
   registry: CallbackRegistry,
   resolveRef: (ref: string) => unknown
-): Array<{ name: string, key: string, method: string, described: DescribedCallback }> {
+): Array<{ name: string, key: string, method: string, described: DescribedOperation }> {
   if (definition.callbacks === undefined) return []
   const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
-  if (entries === undefined) throw new InvalidDefinitionError(label, 'callbacks of a callback must be router.routes, a callback definition or a record of them')
+  if (entries === undefined) throw new InvalidDefinitionError(label, `callbacks of a ${definition.kind} must be router.routes, a callback definition or a record of them`)
   // a zod definition's schemas are read as the JSON Schema of what the plugin sends
   const { querystring, headers, body, response } = readableSchemas(definition.schema as Json, 'output')
   const places = new Set<string>()
@@ -203,7 +248,7 @@ function nestedCallbacks (
     places.add(place)
     if (nested.hide) return []
     const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
-    return [{ name, key: template.key, method, described: describeCallback(nested, name, nestedId, nestedLabel, registry, resolveRef) }]
+    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef) }]
   })
 }
 
@@ -221,10 +266,19 @@ function processRawMap (
   callbacks: Json,
   parent: Parameters<typeof compileCallbackKey>[1],
   registry: CallbackRegistry,
-  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
-): void {
+  carry: Carry,
+  refer: (name: string, label: string, reference: Json) => void
+): Set<string> {
+  const names = new Set<string>()
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
+    // a Reference Object to a Callback Object of the document's components, checked once the document is built
+    const reference = callbackReference(pathItems, label)
+    if (reference !== undefined) {
+      refer(name, label, reference)
+      continue
+    }
+    names.add(name)
     if (!isObject(pathItems)) throw new InvalidDefinitionError(label, 'a callback must map runtime expressions to path items')
     for (const [key, pathItem] of Object.entries(record(pathItems, label, 'the callback'))) {
       const template = compileCallbackKey(key, { ...parent, label })
@@ -240,11 +294,12 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses)))
+        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses, registry.titles)))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }
   }
+  return names
 }
 
 /**

@@ -4,6 +4,8 @@ import { stringify } from 'yaml'
 import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
 import { callbacksObject, carrierId } from './operation.js'
 import { dropGeneratedTitles } from './components.js'
+import { resolveReferences, shareCallbacks } from './callback-components.js'
+import type { ReferencedCallback, SharedCandidates } from './callback-components.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
@@ -54,6 +56,8 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 
 function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
+    const shared: SharedCandidates[] = []
+    const references: ReferencedCallback[] = []
     const openapi30 = document.openapi.startsWith('3.0')
     for (const [path, pathItem] of Object.entries(document.paths as Json)) {
       // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
@@ -66,16 +70,22 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
         if (method === 'HEAD' && isObject(operation)) delete operation.callbacks
         if (isObject(operation) && isObject(operation.callbacks)) {
-          operation.callbacks = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+          const completed = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+          operation.callbacks = completed.callbacks
           if (!supportsQuery(document.openapi)) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
+          references.push(...completed.references)
+          if (completed.shares.size > 0) shared.push({ operation, shares: completed.shares })
         }
       }
     }
+    shareCallbacks(document, shared)
+    // after sharing: a `$ref` may name a Callback Object the plugin shares
+    resolveReferences(document, references)
   } else {
     hooks.unsupported(document)
   }
   hooks.extend(document)
-  dropGeneratedTitles(document)
+  dropGeneratedTitles(document, hooks.registry.titles)
 }
 
 /** The QUERY method is a Path Item field since OpenAPI 3.2.0. */
@@ -84,7 +94,7 @@ export function supportsQuery (openapi: string): boolean {
 }
 
 /** A callback with the QUERY method, at any depth, fails the build of a document older than 3.2: it would be invalid. */
-function refuseQuery (callbacks: Json, routeLabel: string): void {
+export function refuseQuery (callbacks: Json, routeLabel: string): void {
   const pending: Array<[callbacks: Json, label: string]> = [[callbacks, routeLabel]]
   while (pending.length > 0) {
     const [map, label] = pending.pop()!
@@ -101,8 +111,16 @@ function refuseQuery (callbacks: Json, routeLabel: string): void {
 }
 
 /** The route's callbacks with their real names, each operation complete, from the carriers @fastify/swagger converted. */
-function completeCallbacks (callbacks: Json, document: Json, routeLabel: string, openapi30: boolean, registry: CallbackRegistry): Json {
-  const operations: Array<{ name: string, key: string, method: string, operation: Json }> = []
+function completeCallbacks (
+  callbacks: Json,
+  document: Json,
+  routeLabel: string,
+  openapi30: boolean,
+  registry: CallbackRegistry
+): { callbacks: Json, shares: Map<string, string>, references: ReferencedCallback[] } {
+  const operations: Parameters<typeof callbacksObject>[0] & unknown[] = []
+  const shares = new Map<string, string>()
+  const references: ReferencedCallback[] = []
   for (const pathItems of Object.values(callbacks)) {
     for (const pathItem of Object.values(pathItems as Json)) {
       // @fastify/swagger turns every operation it is given into { requestBody?, responses }
@@ -111,11 +129,18 @@ function completeCallbacks (callbacks: Json, document: Json, routeLabel: string,
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
+        const { name, key, method, label, reference, share } = carried
         const operation = carried.assemble(native, openapi30)
-        checkSecurity(operation, document, carried.label)
-        operations.push({ name: carried.name, key: carried.key, method: carried.method, operation })
+        if (reference !== undefined) {
+          operations.push({ name, reference: operation })
+          references.push({ label, ...reference })
+          continue
+        }
+        checkSecurity(operation, document, label)
+        operations.push({ name, key, method, operation })
+        if (share !== undefined) shares.set(name, share)
       }
     }
   }
-  return callbacksObject(operations)
+  return { callbacks: callbacksObject(operations), shares, references }
 }

@@ -3,10 +3,11 @@ import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../defi
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError, QueryMethodError } from '../util/errors.js'
-import { CARRIER, assembleOperation, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
-import type { OperationSkeleton } from './operation.js'
+import { CARRIER, convertedSchemas, titleCase, toNative } from './operation.js'
+import { describeWithCallbacks } from './route-callbacks.js'
+import type { DescribedOperation } from './route-callbacks.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
-import { supportsQuery } from './swagger-decorator.js'
+import { refuseQuery, supportsQuery } from './swagger-decorator.js'
 import { dropComponentsOnlyFor, schemaComponents } from './components.js'
 import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
@@ -29,7 +30,7 @@ export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
 /** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
 export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
 
-interface DeclaredWebhook { key: string, definition: WebhookDefinition, skeleton: OperationSkeleton, schemas: unknown[] }
+interface DeclaredWebhook extends DescribedOperation { key: string, definition: WebhookDefinition }
 
 export interface Webhooks {
   router: WebhookRouter
@@ -65,12 +66,13 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       throw new DuplicateDefinitionError(label, 'this name and method are declared twice')
     }
     const operationId = claimDefinitionOperationId(registry, definition.operationId, `webhook_${identifier(definition.name)}_${definition.method.toLowerCase()}`, label)
-    const { skeleton, schemas } = describeOperation(definition, { summary: definition.summary ?? titleCase(definition.name), operationId }, container => {
-      // a webhook's parameters are its own: there is no route to resolve shared schemas against yet
+    // a webhook belongs to no route: there are no shared schemas to resolve a `$ref` against yet
+    const { schemas, assemble } = describeWithCallbacks(definition, { summary: definition.summary ?? titleCase(definition.name), operationId }, label, registry, () => undefined, container => {
       if (typeof container.$ref === 'string') throw new InvalidDefinitionError(label, 'parameter schemas of a webhook must be object schemas, not $refs')
       return container
     })
-    declared.push({ key: operationId, definition, skeleton, schemas })
+    registry.titles.add(schemas)
+    declared.push({ key: operationId, definition, schemas, assemble })
     return definition
   }
   const router: WebhookRouter = {
@@ -106,9 +108,9 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (converted === undefined) return
       // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
-      const all = convertedSchemas(converted)
+      const all = convertedSchemas(converted, registry.titles)
       let offset = 0
-      for (const { definition, skeleton, schemas } of declared.filter(isDocumented)) {
+      for (const { definition, schemas, assemble } of declared.filter(isDocumented)) {
         const own = all.slice(offset, offset + schemas.length)
         offset += schemas.length
         const method = definition.method.toLowerCase()
@@ -117,8 +119,9 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
         if (isObject(pathItem) && Object.hasOwn(pathItem, method)) {
           throw new DuplicateDefinitionError(describeDefinition(definition), 'is also given in @fastify/swagger\'s `openapi.webhooks` option; declare it once')
         }
-        const operation = assembleOperation(skeleton, own, false, registry.sent)
+        const operation = assemble(own, false)
         checkSecurity(operation, document, describeDefinition(definition))
+        if (isObject(operation.callbacks) && !supportsQuery(document.openapi)) refuseQuery(operation.callbacks, describeDefinition(definition))
         webhooks.set(definition.name, { ...(isObject(pathItem) ? pathItem : {}), [method]: operation })
       }
       document.webhooks = Object.fromEntries(webhooks)

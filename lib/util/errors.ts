@@ -19,6 +19,11 @@ export const UnprocessedRouteError = createError(
   '%s declares callbacks that fastify-openapi-callbacks did not process. %s',
   500
 )
+export const UnresolvedCallbackRefError = createError<'FST_OPENAPI_CALLBACKS_UNRESOLVED_REF', 500, [string, string, string]>(
+  'FST_OPENAPI_CALLBACKS_UNRESOLVED_REF',
+  '%s: the $ref "%s" %s',
+  500
+)
 export const SwaggerDecoratorError = createError(
   'FST_OPENAPI_CALLBACKS_NO_SWAGGER_DECORATOR',
   '%s',

@@ -2,7 +2,7 @@ import fastify from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { expect, test } from 'tstyche'
 import { callbackRouter } from '../../lib/index.js'
-import type { CallbackDefinition, WebhookDefinition } from '../../lib/index.js'
+import type { CallbackDefinition, CallbackReference, NestedCallbacks, WebhookDefinition } from '../../lib/index.js'
 
 const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
 const Ack = Type.Object({ ok: Type.Boolean() })
@@ -77,4 +77,17 @@ test('webhooks are declared on the instance, typed like callbacks', () => {
   expect(app.webhooks.routes).type.toBe<readonly WebhookDefinition[]>()
   expect(app.webhooks.route).type.toBeCallableWith({ method: 'PUT', name: 'changed' })
   expect(app.webhooks.route).type.not.toBeCallableWith({ method: 'PUT' })
+  const receipt = callbackRouter().post('{$url}', { name: 'receipt' })
+  expect(app.webhooks.post).type.toBeCallableWith('subscribed', { callbacks: [receipt] })
+  expect(app.webhooks.post).type.toBeCallableWith('subscribed', { callbacks: { receipt } })
+  expect(app.webhooks.route).type.toBeCallableWith({ method: 'PUT', name: 'changed', callbacks: receipt })
+  expect(app.webhooks.post).type.not.toBeCallableWith('subscribed', { callbacks: [subscription] })
+  expect(subscription.callbacks).type.toBe<NestedCallbacks | undefined>()
+})
+
+test('a route\'s callbacks may be Reference Objects to components.callbacks', () => {
+  const app = fastify()
+  app.post('/orders', { schema: { callbacks: { events: { $ref: '#/components/callbacks/Events', summary: 'Events' } } } }, async () => ({}))
+  expect({ $ref: '#/components/callbacks/Events', description: 'Events' }).type.toBeAssignableTo<CallbackReference>()
+  expect({ $ref: '#/components/callbacks/Events', summary: 1 }).type.not.toBeAssignableTo<CallbackReference>()
 })

@@ -22,6 +22,8 @@ test('callbackRouter is a function that makes a router', () => {
 test('the document option takes signature, a boolean', () => {
   const app = fastify()
   expect(app.register).type.toBeCallableWith(openapiCallbacks, { document: { signature: false } })
+  expect(app.register).type.toBeCallableWith(openapiCallbacks, { document: { sharedCallbacks: true } })
+  expect(app.register).type.not.toBeCallableWith(openapiCallbacks, { document: { sharedCallbacks: 'yes' } })
   expect(app.register).type.not.toBeCallableWith(openapiCallbacks, { document: { signature: 'no' } })
   expect(app.register).type.not.toBeCallableWith(openapiCallbacks, { document: { signatures: false } })
 })
