@@ -8,7 +8,8 @@ import { createContextCallbacks } from './document/context-callbacks.js'
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
-import { documentRoute } from './document/route-hook.js'
+import { documentRoute, seeRoute } from './document/route-hook.js'
+import type { SeenRoute } from './document/route-hook.js'
 import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
 import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './document/webhooks.js'
@@ -87,9 +88,9 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     }
   }))
 
+  const seenRoutes: SeenRoute[] = []
   fastify.addHook('onRoute', function (routeOptions) {
-    const documented = documentRoute(routeOptions, registry, id => this.getSchema(id), contextCallbacks.of(this))
-    if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
+    seenRoutes.push(seeRoute(routeOptions, id => this.getSchema(id), contextCallbacks.of(this)))
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -102,6 +103,12 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
+    // in the order the routes were declared, so that generated operationIds are the same in every process
+    for (const seen of seenRoutes) {
+      const documented = documentRoute(seen, registry)
+      if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
+    }
+    seenRoutes.length = 0
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
     contexts.length = 0
     webhooks.seal()
