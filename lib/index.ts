@@ -4,7 +4,7 @@ import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
 import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
-import { createContextCallbacks } from './document/context-callbacks.js'
+import { createContextCallbacks, holdsDefinitions } from './document/context-callbacks.js'
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
@@ -76,7 +76,12 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     contextCallbacks.add(this, definitions)
     return this
   })
-  fastify.addHook('onRegister', instance => { contexts.push(instance) })
+  fastify.addHook('onRegister', (instance, registerOptions) => {
+    contexts.push(instance)
+    // register(plugin, { callbacks }): applied at the start of the new context, as if it called routeCallbacks() first
+    const { callbacks: given } = registerOptions as { callbacks?: unknown }
+    if (holdsDefinitions(given)) contextCallbacks.add(instance, given, 'the register() option `callbacks`')
+  })
   fastify.addHook('onClose', callbacks.close)
   const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
     registry,
