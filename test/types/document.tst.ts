@@ -78,3 +78,9 @@ test('webhooks are declared on the instance, typed like callbacks', () => {
   expect(app.webhooks.route).type.toBeCallableWith({ method: 'PUT', name: 'changed' })
   expect(app.webhooks.route).type.not.toBeCallableWith({ method: 'PUT' })
 })
+
+test('register options may carry callbacks for the new context, beside a plugin\'s own options', () => {
+  const events = callbackRouter()
+  events.post('{$request.body#/callback_url}', { name: 'done' })
+  expect(fastify().register).type.toBeCallableWith(async () => {}, { prefix: '/invoices', callbacks: events.routes })
+})
