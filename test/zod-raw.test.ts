@@ -71,7 +71,8 @@ for (const openapi of ['3.0.3', '3.1.0']) {
           text: z.string().nullable(),
           object: z.union([z.object({ x: z.number() }), z.null()]),
           several: z.union([z.string(), z.number(), z.null()]),
-          shared: z.union([Money, z.null()])
+          shared: z.union([Money, z.null()]),
+          plain: z.union([z.string(), z.number()])
         })
       }
     })
@@ -86,13 +87,15 @@ for (const openapi of ['3.0.3', '3.1.0']) {
           text: { type: 'string', nullable: true },
           object: { ...object, nullable: true },
           several: { anyOf: [{ type: 'string', nullable: true }, { type: 'number', nullable: true }] },
-          shared: { allOf: [ref], nullable: true }
+          shared: { allOf: [ref], nullable: true },
+          plain: { anyOf: [{ type: 'string' }, { type: 'number' }] }
         }
       : {
           text: { type: ['string', 'null'] },
           object: { anyOf: [object, { type: 'null' }] },
           several: { type: ['string', 'number', 'null'] },
-          shared: { anyOf: [ref, { type: 'null' }] }
+          shared: { anyOf: [ref, { type: 'null' }] },
+          plain: { type: ['string', 'number'] }
         })
     t.same(await validationErrors(document), [])
   })
