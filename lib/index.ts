@@ -4,11 +4,12 @@ import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
 import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
-import { createContextCallbacks } from './document/context-callbacks.js'
+import { createContextCallbacks, holdsDefinitions } from './document/context-callbacks.js'
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
-import { documentRoute } from './document/route-hook.js'
+import { documentRoute, seeRoute } from './document/route-hook.js'
+import type { SeenRoute } from './document/route-hook.js'
 import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
 import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './document/webhooks.js'
@@ -87,7 +88,12 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     contextCallbacks.add(this, definitions)
     return this
   })
-  fastify.addHook('onRegister', instance => { contexts.push(instance) })
+  fastify.addHook('onRegister', (instance, registerOptions) => {
+    contexts.push(instance)
+    // register(plugin, { callbacks }): applied at the start of the new context, as if it called routeCallbacks() first
+    const { callbacks: given } = registerOptions as { callbacks?: unknown }
+    if (holdsDefinitions(given)) contextCallbacks.add(instance, given, 'the register() option `callbacks`')
+  })
   fastify.addHook('onClose', callbacks.close)
   const documents = decorators.map(decorator => completeSwaggerDecorator(fastify, decorator, {
     registry,
@@ -99,11 +105,9 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     }
   }))
 
+  const seenRoutes: SeenRoute[] = []
   fastify.addHook('onRoute', function (routeOptions) {
-    const documented = documentRoute(routeOptions, registry, id => this.getSchema(id), contextCallbacks.of(this))
-    if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
-    // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
-    registry.titles.add(routeOptions.schema)
+    seenRoutes.push(seeRoute(routeOptions, id => this.getSchema(id), contextCallbacks.of(this)))
   })
 
   // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
@@ -116,6 +120,14 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
+    // in the order the routes were declared, so that generated operationIds are the same in every process
+    for (const seen of seenRoutes) {
+      const documented = documentRoute(seen, registry)
+      if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
+      // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
+      registry.titles.add(seen.routeOptions.schema)
+    }
+    seenRoutes.length = 0
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
     registry.titles.add(sharedSchemas)
     contexts.length = 0

@@ -1,4 +1,5 @@
 import { test } from 'tap'
+import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
 import { callbackRouter } from '../lib/index.js'
 import { appWith, validationErrors } from './helpers.js'
@@ -106,4 +107,59 @@ test('a GET route of the context documents them; its HEAD twin documents none, e
   t.equal(document.paths['/api/search'].head.callbacks, undefined)
   t.same(await validationErrors(document), [])
   await app.close()
+})
+
+test('register(plugin, { callbacks }): the new context\'s callbacks, as FastAPI\'s include_router(router, callbacks=...)', async (t) => {
+  const app = await appWith({ openapi: '3.1.0', pluginOptions: { delivery: { allowHttp: true, allow: ['127.0.0.1'] } } })
+  await app.register(async (api) => {
+    await api.register(async (invoices) => {
+      invoices.routeCallbacks({ invoiced })
+      invoices.post('/', { schema: { body: Body, callbacks: [own] } }, async (request) => ({
+        audited: invoices.callbacks.target(audited, request),
+        invoiced: invoices.callbacks.target(invoiced, request)
+      }))
+    }, { prefix: '/invoices', callbacks: callbackRouter().post('{$request.body#/callback_url}/extra', { name: 'extra' }) })
+    api.post('/audit', { schema: { body: Body } }, async () => ({}))
+  }, { prefix: '/api', callbacks: outer.routes })
+  await app.ready()
+  t.teardown(() => app.close())
+  const document = app.swagger() as any
+  t.same(Object.keys(document.paths['/api/invoices/'].post.callbacks), ['audited', 'extra', 'invoiced', 'own'], 'outer register option, inner register option, routeCallbacks(), the route\'s own')
+  t.same(Object.keys(document.paths['/api/audit'].post.callbacks), ['audited'])
+  t.same(await validationErrors(document), [])
+  const response = await app.inject({ method: 'POST', url: '/api/invoices/', payload: { id: 'inv-1', callback_url: 'http://127.0.0.1:9' } })
+  t.match(response.json(), {
+    audited: { ok: true, target: { key: 'post_api_invoices_audited_post', url: 'http://127.0.0.1:9/audit' } },
+    invoiced: { ok: true, target: { key: 'post_api_invoices_invoiced_post', url: 'http://127.0.0.1:9/invoices/inv-1' } }
+  })
+})
+
+test('a register() option `callbacks` that holds no definitions is the plugin\'s own; a fastify-plugin plugin makes no context, so its options give none', async (t) => {
+  const app = await appWith({ openapi: '3.1.0' })
+  const seen: unknown[] = []
+  const ownOption = { onDone: () => {} }
+  await app.register(async (child, options: { callbacks: unknown }) => {
+    seen.push(options.callbacks)
+    child.post('/plugin-own', { schema: { body: Body } }, async () => ({}))
+  }, { callbacks: ownOption })
+  await app.register(fp(async (parent, options: { callbacks: unknown }) => {
+    seen.push(options.callbacks)
+  }), { callbacks: outer.routes })
+  app.post('/root', { schema: { body: Body } }, async () => ({}))
+  await app.ready()
+  const document = app.swagger() as any
+  t.equal(seen[0], ownOption, 'left to the plugin, as it was given')
+  t.same(seen[1], outer.routes)
+  t.equal(document.paths['/plugin-own'].post.callbacks, undefined)
+  t.equal(document.paths['/root'].post.callbacks, undefined, 'a fastify-plugin plugin\'s options apply to no context')
+  await app.close()
+})
+
+test('a register() option `callbacks` with a definition and something else is refused at startup, naming the context', async (t) => {
+  const app = await appWith({ openapi: '3.1.0' })
+  app.register(async () => {}, { prefix: '/v2', callbacks: { audited: [audited, 'not a definition'] } })
+  await t.rejects(async () => { await app.ready() }, {
+    code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION',
+    message: /^the register\(\) option `callbacks` in the context of prefix "\/v2": callbacks\.audited\[1\] is not a callback definition/
+  })
 })

@@ -52,6 +52,36 @@ withRedis(() => {
     t.match(await engine.failed(), { total: 1, messages: [{ id, state: 'stalled' }] })
   })
 
+  t.test('a message whose attempt stalls more than maxStalledCount times ends as stalled: onOutcome and an error log', async t => {
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, 'http://127.0.0.1:9/hooks', { n: 1 })
+    // a worker that takes the attempt and never finishes it nor renews its lock, twice: as a worker that dies mid-attempt
+    const dying = new Worker(queueName, null, { connection: redis.client(), lockDuration: 300, stalledInterval: 200, maxStalledCount: 1 })
+    t.teardown(() => dying.close())
+    for (const token of ['first', 'second']) {
+      t.equal((await eventually(() => dying.getNextJob(token), `the ${token} run`)).id, id)
+      const stalled = new Promise(resolve => dying.once('stalled', resolve))
+      dying.startStalledCheckTimer().catch(() => {})
+      await stalled
+    }
+    await dying.close()
+    // the next run is BullMQ's own end of it: the worker of the plugin reports it
+    const outcomes: OutcomeEvent[] = []
+    const lines: Array<Record<string, any>> = []
+    await app(t, {
+      queueName,
+      deliver: true,
+      engine: { maxStalledCount: 1 },
+      delivery: { onOutcome: event => { outcomes.push(event) } },
+      logger: { level: 'error', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+    })
+    await eventually(() => outcomes.length === 1, 'the outcome')
+    t.match(outcomes[0], { messageId: id, outcome: 'stalled', attempts: 1, result: { outcome: 'retryable', statusCode: undefined, error: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } } })
+    t.match(lines.find(line => line.messageId === id), { level: 50, msg: /ended as stalled/, err: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } })
+    t.match(await engine.get(id), { id, state: 'stalled' })
+  })
+
   t.test('the schedule, scaled down: one webhook-id, signatures others verify, hooks in the process that attempted', async t => {
     const answers = [503, 503, 200]
     const hooks = await receiver(t, (request, response) => status(answers.shift() ?? 200)(request, response))

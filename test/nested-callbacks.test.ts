@@ -48,20 +48,21 @@ test('a nested callback\'s expressions read the callback operation\'s schemas, n
   const reads = callbackRouter().post('{$request.body#/callback_url}', { name: 'reads' })
   const outer = callbackRouter().post('{$request.body#/callback_url}', { name: 'outer', schema: { body: Type.Object({ other: Type.String() }) }, callbacks: [reads] })
   const app = await appWith({ openapi: '3.1.0' })
-  t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: [outer] } }, async () => ({})), {
+  app.post('/orders', { schema: { body: Order, callbacks: [outer] } }, async () => ({}))
+  await t.rejects(async () => { await app.ready() }, {
     code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
     message: /^route POST \/orders, callback "outer", callback "reads": runtime expression "\$request\.body#\/callback_url"/
   })
   const noResponse = callbackRouter().post('{$request.body#/callback_url}', { name: 'outer', callbacks: [status] })
-  t.throws(() => app.post('/status', { schema: { body: Order, callbacks: [noResponse] } }, async () => ({})), {
+  const other = await appWith({ openapi: '3.1.0' })
+  other.post('/status', { schema: { body: Order, callbacks: [noResponse] } }, async () => ({}))
+  await t.rejects(async () => { await other.ready() }, {
     code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
     message: /callback "outer", callback "status": runtime expression "\$response\.body#\/status_url"/
   })
-  await app.close()
 })
 
 test('bad nested callbacks are coded startup errors naming route and callback', async (t) => {
-  const app = await appWith({ openapi: '3.1.0' })
   const one = callbackRouter().post('{$url}', { name: 'twice' })
   const cases: Array<[unknown, string, RegExp]> = [
     [{ raw: { '{$url}': { post: {} } } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', /callback "outer": callbacks of a callback must be router\.routes/],
@@ -70,9 +71,10 @@ test('bad nested callbacks are coded startup errors naming route and callback', 
   ]
   for (const [index, [callbacks, code, message]] of cases.entries()) {
     const outer = callbackRouter().post('{$url}', { name: 'outer', callbacks: callbacks as any })
-    t.throws(() => app.post(`/r${index}`, { schema: { callbacks: [outer] } }, async () => ({})), { code, message: new RegExp(`^route POST /r${index}, ${message.source}`) })
+    const app = await appWith({ openapi: '3.1.0' })
+    app.post(`/r${index}`, { schema: { callbacks: [outer] } }, async () => ({}))
+    await t.rejects(async () => { await app.ready() }, { code, message: new RegExp(`^route POST /r${index}, ${message.source}`) })
   }
-  await app.close()
 })
 
 test('a hidden nested callback is checked but not documented', async (t) => {

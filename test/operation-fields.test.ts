@@ -64,8 +64,8 @@ test('a hidden callback still claims its operationId: a second use of it is a st
   const app = await appWith({ openapi: '3.1.0' })
   const hidden = callbackRouter().post('{$request.body#/callback_url}', { name: 'hidden', hide: true, operationId: 'hiddenOne' })
   app.post('/a', { schema: { body: Body, callbacks: [hidden] } }, async () => ({}))
-  t.throws(() => app.post('/b', { schema: { body: Body, callbacks: [hidden] } }, async () => ({})), { code: 'FST_OPENAPI_CALLBACKS_DUPLICATE', message: /operationId "hiddenOne" is already used/ })
-  await app.close()
+  app.post('/b', { schema: { body: Body, callbacks: [hidden] } }, async () => ({}))
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_OPENAPI_CALLBACKS_DUPLICATE', message: /operationId "hiddenOne" is already used/ })
 })
 
 test('bad extensions, externalDocs, servers and hide are coded errors naming the definition; unknown options stay errors', async (t) => {

@@ -92,11 +92,26 @@ export function documentSchema (schema: ZodSchema, io: SchemaIo, openapi30: bool
     const schema = pending.pop()
     if (!isObject(schema)) continue
     for (const key of remove) delete schema[key]
+    if (openapi30 && Array.isArray(schema.anyOf)) foldNullBranch(schema, schema.anyOf)
     if (typeof schema.$ref === 'string') schema.$ref = schema.$ref.replace(/^#\/(?:\$defs|definitions)\/(.+)$/, `#/components/schemas/$1${suffix}`)
     for (const key of SUBSCHEMA_MAPS) if (isObject(schema[key])) pending.push(...Object.values(schema[key]))
     for (const key of SUBSCHEMA_KEYWORDS) pending.push(...[schema[key]].flat())
   }
   return json
+}
+
+/**
+ * zod writes a union with null (`z.union([x, z.null()])`), for OpenAPI 3.0, as a branch `{ type: 'string', nullable:
+ * true, enum: [null] }`, which says "a null string". 3.0's own way is `nullable: true` on the other branches: on the
+ * schema itself when one is left, and around a `$ref`, whose siblings 3.0 ignores.
+ */
+function foldNullBranch (schema: Json, branches: unknown[]): void {
+  const others = branches.filter(branch => !(isObject(branch) && branch.nullable === true && Array.isArray(branch.enum) && branch.enum.length === 1 && branch.enum[0] === null))
+  if (others.length === branches.length) return
+  const nullable = (others as Json[]).map(branch => typeof branch.$ref === 'string' ? { allOf: [branch], nullable: true } : { ...branch, nullable: true })
+  delete schema.anyOf
+  if (nullable.length === 1) Object.assign(schema, nullable[0])
+  else schema.anyOf = nullable
 }
 
 /** The outcome of parsing with a zod schema: its output, or the faults as `/path: message`. */

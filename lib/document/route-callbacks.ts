@@ -294,7 +294,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses, registry.titles)))
+        carry({ name, key: template.key, method }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses, registry.titles), openapi30))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }

@@ -12,15 +12,32 @@ export interface DocumentedRoute {
   callbacks: RouteCallback[]
 }
 
+/** A route as the plugin's onRoute hook saw it, with what its contexts gave it then. */
+export interface SeenRoute {
+  routeOptions: RouteOptions
+  getSchema: (id: string) => unknown
+  inherited: readonly NamedCallback[]
+}
+
 /**
- * What the plugin does with each route, in Fastify's onRoute hook: it claims the route's operationId, and swaps its
- * `schema.callbacks` for the operations @fastify/swagger will convert. Undefined when the route has no callbacks.
+ * What the plugin's onRoute hook does: it only notes the route, since an onRoute hook added later (in a child
+ * context, or by a plugin registered after this one) may still set `schema.callbacks`. Fastify keeps the schema
+ * object the last hook leaves, and target() finds a route's callbacks by it: so each route gets its own copy now,
+ * as one schema object may serve several routes.
+ */
+export function seeRoute (routeOptions: RouteOptions, getSchema: (id: string) => unknown, inherited: readonly NamedCallback[]): SeenRoute {
+  if (routeOptions.schema !== undefined || inherited.length > 0) routeOptions.schema = { ...routeOptions.schema }
+  return { routeOptions, getSchema, inherited }
+}
+
+/**
+ * What the plugin does with each route it saw, once every onRoute hook has run (at onReady, before the document is
+ * built): it claims the route's operationId, and gives @fastify/swagger a copy of the schema whose `callbacks` are
+ * the operations it will convert. Undefined when the route has no callbacks.
  */
 export function documentRoute (
-  routeOptions: RouteOptions,
-  registry: CallbackRegistry,
-  getSchema: (id: string) => unknown,
-  inherited: readonly NamedCallback[]
+  { routeOptions, getSchema, inherited }: SeenRoute,
+  registry: CallbackRegistry
 ): DocumentedRoute | undefined {
   const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
   const { schema = {} } = routeOptions
@@ -45,8 +62,9 @@ export function documentRoute (
     sharedSchemaResolver(getSchema),
     contextCallbacks
   )
-  // a copy: one schema object may serve several routes; no callbacks left to document leave no `callbacks` field
+  // no callbacks left to document leave no `callbacks` field
   const native = Object.keys(processed.native).length === 0 ? undefined : processed.native
+  // the schema Fastify kept stays as the app's hooks left it; @fastify/swagger reads routeOptions.schema when it builds
   routeOptions.schema = { ...schema, callbacks: native as unknown as FastifySchema['callbacks'] }
-  return { schema: routeOptions.schema, callbacks: processed.callbacks }
+  return { schema, callbacks: processed.callbacks }
 }

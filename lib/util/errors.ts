@@ -190,6 +190,11 @@ export const AttemptAbortedError = createError<'FST_OPENAPI_CALLBACKS_ATTEMPT_AB
   'The attempt was still in flight when the server closed, and its grace period (closeGrace, %d ms) passed',
   502
 )
+export const StalledError = createError<'FST_OPENAPI_CALLBACKS_STALLED', 502, [number]>(
+  'FST_OPENAPI_CALLBACKS_STALLED',
+  'The attempt stalled more than maxStalledCount (%d) times: the workers running it died or were blocked mid-attempt, so BullMQ ended the message',
+  502
+)
 export const LookupFailedError = createError(
   'FST_OPENAPI_CALLBACKS_LOOKUP_FAILED',
   'The lookup of callback host %s gave no usable answer: %s',

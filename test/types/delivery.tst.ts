@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { expect, test } from 'tstyche'
 import { callbackRouter } from '../../lib/index.js'
-import type { CallbackTarget, FanOutResult, SendResult, TargetResult } from '../../lib/index.js'
+import type { CallbackTarget, FanOutResult, FinalOutcome, OutcomeEvent, SendResult, TargetResult } from '../../lib/index.js'
 
 const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
 const Ack = Type.Object({ ok: Type.Boolean() })
@@ -90,4 +90,9 @@ test('fanOut() takes targets or subscribers with their options, and gives a resu
   expect(app.callbacks.fanOut).type.not.toBeCallableWith(subscription, ['https://a.example'], { id: 'a' })
   expect(app.callbacks.fanOut).type.toBeCallableWith(withParameters, [{ target: 'https://a.example', headers: { 'x-request-id': 'r' }, query: { attempt: 1 } }], payload)
   expect(app.callbacks.fanOut).type.not.toBeCallableWith(withParameters, ['https://a.example'], payload)
+})
+
+test('a queued message ends as one of the final outcomes, stalled (BullMQ) among them', () => {
+  expect<FinalOutcome>().type.toBe<'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled'>()
+  expect<OutcomeEvent['outcome']>().type.toBe<FinalOutcome>()
 })

@@ -91,3 +91,9 @@ test('a route\'s callbacks may be Reference Objects to components.callbacks', ()
   expect({ $ref: '#/components/callbacks/Events', description: 'Events' }).type.toBeAssignableTo<CallbackReference>()
   expect({ $ref: '#/components/callbacks/Events', summary: 1 }).type.not.toBeAssignableTo<CallbackReference>()
 })
+
+test('register options may carry callbacks for the new context, beside a plugin\'s own options', () => {
+  const events = callbackRouter()
+  events.post('{$request.body#/callback_url}', { name: 'done' })
+  expect(fastify().register).type.toBeCallableWith(async () => {}, { prefix: '/invoices', callbacks: events.routes })
+})

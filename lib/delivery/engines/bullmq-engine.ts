@@ -9,7 +9,7 @@ import { normaliseBullmqOptions } from './bullmq-options.js'
 import type { BullmqEngineOptions } from './bullmq-options.js'
 import { checkRedisConfig } from './redis-config.js'
 import { withDeadline } from '../../util/deadline.js'
-import { InvalidEngineOptionsError, InvalidPageError, MessageNotFoundError, ReplayRefusedError, StoreTimeoutError } from '../../util/errors.js'
+import { InvalidEngineOptionsError, InvalidPageError, MessageNotFoundError, ReplayRefusedError, StalledError, StoreTimeoutError } from '../../util/errors.js'
 
 /** The last attempt's result, as Redis keeps it. `unknown-key`: it ended waiting for a process that knew its key. */
 export interface AttemptSummary {
@@ -87,13 +87,24 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   const log = (): FastifyBaseLogger | undefined => context?.log
   const deadline = <T>(work: Promise<T>, what: string): Promise<T> => withDeadline(work, timeout, () => new StoreTimeoutError(what, timeout))
 
+  // the connections BullMQ opens from the client (the worker's blocking one): ended at close, even when Redis is gone
+  const duplicates = new Set<Redis>()
+
   function redis (): Redis {
+    if (client !== undefined) return client
     // BullMQ would load ioredis itself, which it cannot under native ESM: it always gets a client
-    client ??= connection instanceof Redis
+    const made = connection instanceof Redis
       ? connection
       : typeof connection === 'string'
         ? new Redis(connection, { maxRetriesPerRequest: null })
         : new Redis({ ...connection, maxRetriesPerRequest: null })
+    const duplicate = made.duplicate.bind(made)
+    made.duplicate = (...args) => {
+      const copy = duplicate(...args)
+      duplicates.add(copy)
+      return copy
+    }
+    client = made
     return client
   }
 
@@ -159,6 +170,14 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
     throw new UnrecoverableError(`${step.outcome}: ${summary.error?.message}`)
   }
 
+  /** The end of a message BullMQ failed for stalling, reported as the plugin reports its own: an error log, then onOutcome. */
+  function stalledOut (job: MessageJob, ctx: EngineContext): FinalStep {
+    const { message } = job.data
+    const error = new StalledError(settings.maxStalledCount)
+    ctx.log.error({ messageId: message.id, key: message.key, attempt: message.attempt, err: error }, 'a message ended as stalled: replay it once its workers are healthy')
+    return { type: 'final', outcome: 'stalled', message, result: { outcome: 'retryable', statusCode: undefined, error } }
+  }
+
   return {
     async open (ctx) {
       context = ctx
@@ -201,6 +220,8 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         // BullMQ may report a failure without its job; a WeakMap has nothing under undefined
         const step = finals.get(job as MessageJob)
         if (step !== undefined) ctx.finished(step)
+        // BullMQ's own end of a job that stalled past maxStalledCount, on the run after: no step of the plugin's
+        else if (job?.deferredFailure !== undefined) ctx.finished(stalledOut(job, ctx))
         else if (!(error instanceof UnrecoverableError)) {
           ctx.log.error({ err: error, messageId: job?.id }, `an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
         }
@@ -220,7 +241,14 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         log()?.error({ err: error }, 'Redis did not answer at close; the connections are dropped, and attempts not recorded run again')
         // BullMQ's own close waits for Redis without a bound: its sockets are dropped instead, without waiting
         for (const closable of [worker, queue]) closable?.disconnect().catch(() => {})
+        // and BullMQ's worker.close() never gets to stop its own timers (lock renewal, stalled check), which would keep
+        // the process alive: stopped here, by the fields BullMQ 6 gives them (checked by a test whose process must exit)
+        const internals = worker as unknown as { lockManager?: { close: () => Promise<void> }, stalledCheckStopper?: () => void } | undefined
+        internals?.lockManager?.close().catch(() => {})
+        internals?.stalledCheckStopper?.()
       }
+      // disconnect, not quit: a quit waits for a Redis that may be gone, and ioredis would reconnect to it forever
+      for (const duplicate of duplicates) duplicate.disconnect()
       if (client !== undefined && client !== connection) client.disconnect()
     },
 
