@@ -58,21 +58,25 @@ test('a $ref that does not resolve in the document fails ready(), naming the rou
   }
 })
 
-test('a $ref that cannot point at a Callback Object of the document is refused where the route is declared', async (t) => {
+test('a $ref that cannot point at a Callback Object of the document, or a malformed Reference Object, fails ready(), naming the route and the callback', async (t) => {
   const fault = 'is not a Callback Object of this document: write "#/components/callbacks/<name>", the name made of A-Z, a-z, 0-9, ".", "-" and "_"'
-  const app = await appWithCallbacks('3.1.0', { InvoiceEvents })
-  for (const ref of ['#/components/schemas/InvoiceEvents', 'other.yaml#/components/callbacks/InvoiceEvents', '#/components/callbacks/', '#/components/callbacks/a b', '#/components/callbacks/a/b']) {
-    t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: { events: { $ref: ref } } } }, async () => ({})),
-      { code: UNRESOLVED, message: `route POST /orders, callback "events": the $ref "${ref}" ${fault}` })
-  }
   const ref = '#/components/callbacks/InvoiceEvents'
-  t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: { events: { $ref: ref, post: {} } } } }, async () => ({})),
-    { code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', message: 'route POST /orders, callback "events": a Reference Object takes only $ref, summary and description, not "post"' })
-  t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: { events: { $ref: ref, summary: 1 } } as never } }, async () => ({})),
-    { code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', message: 'route POST /orders, callback "events": the Reference Object\'s summary must be a string' })
-  const event = callbackRouter().post(KEY, { name: 'events' })
-  app.routeCallbacks([event])
-  t.throws(() => app.post('/orders', { schema: { body: Order, callbacks: { events: { $ref: ref } } } }, async () => ({})),
+  const cases: Array<[callbacks: Record<string, unknown>, code: string, message: string]> = [
+    ...['#/components/schemas/InvoiceEvents', 'other.yaml#/components/callbacks/InvoiceEvents', '#/components/callbacks/', '#/components/callbacks/a b', '#/components/callbacks/a/b']
+      .map((bad): [Record<string, unknown>, string, string] => [{ events: { $ref: bad } }, UNRESOLVED, `the $ref "${bad}" ${fault}`]),
+    [{ events: { $ref: ref, post: {} } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'a Reference Object takes only $ref, summary and description, not "post"'],
+    [{ events: { $ref: ref, summary: 1 } }, 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', 'the Reference Object\'s summary must be a string']
+  ]
+  for (const [callbacks, code, message] of cases) {
+    const app = await appWithCallbacks('3.1.0', { InvoiceEvents })
+    app.post('/orders', { schema: { body: Order, callbacks: callbacks as never } }, async () => ({}))
+    await t.rejects(async () => { await app.ready() }, { code, message: `route POST /orders, callback "events": ${message}` })
+    await app.close()
+  }
+  const app = await appWithCallbacks('3.1.0', { InvoiceEvents })
+  app.routeCallbacks([callbackRouter().post(KEY, { name: 'events' })])
+  app.post('/orders', { schema: { body: Order, callbacks: { events: { $ref: ref } } } }, async () => ({}))
+  await t.rejects(async () => { await app.ready() },
     { code: 'FST_OPENAPI_CALLBACKS_DUPLICATE', message: 'route POST /orders, callback "events": this name is given a $ref and a callback definition; a name holds one Callback Object' })
   await app.close()
 })
