@@ -58,16 +58,20 @@ export function prepareParameters (
   check(checks.headers, declaredHeaders(readableSchema(definition.schema.headers, 'output'), values), 'headers', fail)
 
   if (given.query !== undefined && !isObject(given.query)) fail('query must be an object of parameter names and values')
+  const search = given.query === undefined ? '' : serialiseQuery(given.query as Json, fail)
+  check(checks.query, given.query ?? {}, 'query', fail)
+
+  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined }
+}
+
+function serialiseQuery (given: Json, fail: (fault: string) => never): string {
   const query = new URLSearchParams()
-  for (const [name, value] of Object.entries((given.query ?? {}) as Json)) {
+  for (const [name, value] of Object.entries(given)) {
     const values = Array.isArray(value) ? value : [value]
     if (!values.every(isScalar)) fail(`the query parameter "${name}" must be a string, a finite number, a boolean or an array of them`)
     for (const item of values) query.append(name, String(item))
   }
-  check(checks.query, given.query ?? {}, 'query', fail)
-
-  const search = query.toString()
-  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined }
+  return query.toString()
 }
 
 /**
