@@ -168,8 +168,13 @@ export function createCallbacks (
     return message
   }
 
+  let opened = false
   async function add (message: DeliveryMessage): Promise<{ id: string }> {
-    await open()
+    // once open, a message goes to the engine without waiting a turn for the settled opening
+    if (!opened) {
+      await open()
+      opened = true
+    }
     await engine.add(message, firstDelay(options, Math.random))
     return { id: message.id }
   }

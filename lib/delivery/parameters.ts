@@ -46,8 +46,9 @@ export function prepareParameters (
   options: unknown,
   checks: { headers: SchemaCheck | undefined, query: SchemaCheck | undefined }
 ): PreparedParameters {
-  const label = describeDefinition(definition)
-  const fail = (fault: string): never => { throw new InvalidParametersError(label, fault) }
+  // described only for an error: valid parameters build no text
+  const label = (): string => describeDefinition(definition)
+  const fail = (fault: string): never => { throw new InvalidParametersError(label(), fault) }
   if (options !== undefined && !isObject(options)) fail('the options must be an object: { headers?, query?, subscriber? }')
   const given = (options ?? {}) as Json
   for (const key of Object.keys(given)) if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}": expected headers, query or subscriber`)
@@ -78,14 +79,14 @@ function serialiseQuery (given: Json, fail: (fault: string) => never): string {
  * Headers given by the app, for one message or for every one: lower-case names, text values, none the plugin owns.
  * `values` keeps them as given, for their schema.
  */
-export function checkHeaders (given: unknown, label: string, fail: (fault: string) => never): { headers: Record<string, string>, values: Json } {
+export function checkHeaders (given: unknown, label: () => string, fail: (fault: string) => never): { headers: Record<string, string>, values: Json } {
   const headers: Record<string, string> = {}
   const values: Json = Object.create(null)
   if (given !== undefined && !isObject(given)) fail('headers must be an object of header names and values')
   for (const [name, value] of Object.entries((given ?? {}) as Json)) {
     const lower = name.toLowerCase()
     if (!TOKEN.test(name)) fail(`the header name ${JSON.stringify(name)} is not an HTTP token`)
-    if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label, name)
+    if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label(), name)
     if (!isScalar(value) || !HEADER_VALUE.test(String(value))) fail(`the header "${name}" must be a string, a finite number or a boolean, on one line`)
     if (Object.hasOwn(values, lower)) fail(`the header "${lower}" is given twice`)
     Object.defineProperty(headers, lower, { value: String(value), enumerable: true, writable: true, configurable: true })
