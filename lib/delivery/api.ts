@@ -111,7 +111,7 @@ export function createCallbacks (
   const policy = createAddressPolicy({ allowHttp: options.allowHttp, allow: options.allow, lookup: options.lookup })
   const agent = policy.createAgent({
     // as many connections to a receiver as attempts in flight: without a bound, undici opens a new one whenever all
-    // are still finishing their last answer, and ends up with twice as many, each slower to use
+    // are still finishing their last answer, and ends up with twice as many
     connections: options.concurrency,
     connect: { timeout: options.connectTimeout },
     headersTimeout: options.headersTimeout,
