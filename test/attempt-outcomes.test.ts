@@ -134,6 +134,33 @@ test('a host name that resolves to a forbidden address is refused when connectin
   t.equal(receiver.received.length, 0)
 })
 
+test('the sender keeps each URL\'s origin and path, yet every new connection is checked: a name whose answer turns forbidden is refused', async (t) => {
+  // every answer closes its connection, so that every attempt connects, and asks the lookup, again
+  const receiver = await startReceiver((_, response) => { response.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{"ok":true}') })
+  t.teardown(() => receiver.close())
+  // the name resolves to the trusted receiver, then to 127.0.0.2: loopback, untrusted, and nothing listens there
+  const answers = ['127.0.0.1', '127.0.0.2', '127.0.0.1']
+  const asked: string[] = []
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    const address = { address: answers[asked.length] ?? '127.0.0.2', family: 4 }
+    asked.push(address.address)
+    if (options.all === true) process.nextTick(callback, null, [address])
+    else process.nextTick(callback, null, address.address, address.family)
+  }
+  const app = await appWith({ openapi: '3.1.0', pluginOptions: { delivery: { allowHttp: true, allow: ['127.0.0.1'], lookup } } })
+  t.teardown(() => app.close())
+  const event = app.webhooks.post('event')
+  await app.ready()
+  const url = `http://receiver.test:${new URL(receiver.origin).port}/hook`
+  t.match(await app.callbacks.send(event, url, undefined), { outcome: 'delivered', statusCode: 200 }, 'first: the trusted address')
+  t.match(await app.callbacks.send(event, url, undefined), {
+    outcome: 'failed', statusCode: undefined, error: { code: 'FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', message: /^Callback host receiver\.test resolves to 127\.0\.0\.2, which is loopback/ }
+  }, 'then the same URL, whose name now resolves to a forbidden address')
+  t.match(await app.callbacks.send(event, url, undefined), { outcome: 'delivered', statusCode: 200 }, 'and back')
+  t.same(asked, answers, 'one lookup per attempt')
+  t.equal(receiver.received.length, 2)
+})
+
 test('a receiver\'s answer is checked up to its first fault only; the app\'s own payload gets every fault', async (t) => {
   const receiver = await startReceiver(json(200, '{}'))
   t.teardown(() => receiver.close())

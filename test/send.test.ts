@@ -299,6 +299,33 @@ test('fastify.close() closes the Agent: the receiver sees its kept-alive connect
   t.equal(await Promise.race([closed, new Promise(resolve => { setTimeout(resolve, 5000, 'still open 5 s after close') })]), 'closed')
 })
 
+test('at most `concurrency` connections to a receiver: a send() beyond them waits for one, and goes out on it', async (t) => {
+  const sockets: Socket[] = []
+  const held: http.ServerResponse[] = []
+  // holds the first answers until two requests are in: meanwhile, a third could only come in on a connection of its own
+  const receiver = http.createServer((request, response) => {
+    request.resume()
+    request.on('end', () => {
+      held.push(response)
+      if (held.length === 2) for (const waiting of held) waiting.writeHead(204).end()
+      if (held.length === 3) response.writeHead(204).end()
+    })
+  })
+  receiver.on('connection', socket => sockets.push(socket))
+  await new Promise<void>(resolve => receiver.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    receiver.closeAllConnections()
+    return new Promise(resolve => receiver.close(resolve))
+  })
+  const { app, ping } = await sender({ concurrency: 2 })
+  t.teardown(() => app.close())
+  await app.ready()
+  const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+  const sends = Array.from({ length: 3 }, () => app.callbacks.send(ping, origin, undefined))
+  t.match(await Promise.all(sends), [{ outcome: 'delivered' }, { outcome: 'delivered' }, { outcome: 'delivered' }])
+  t.equal(sockets.length, 2, 'the third went out on one of the two connections')
+})
+
 test('each URL reaches its own path and query, across more receivers than the sender keeps parsed', async (t) => {
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())

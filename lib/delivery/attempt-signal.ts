@@ -3,18 +3,17 @@ import { EventEmitter } from 'node:events'
 /**
  * The signal of one attempt, for undici's request(): an EventEmitter, which undici accepts as a signal and which
  * costs far less than an AbortSignal. Its deadline and the close both abort it, so no AbortSignal.any is needed.
- * `whenAborted` resolves with the reason: awaited beside the request, it ends the attempt even where undici cannot
- * (a request still waiting for its connection only fails when connecting does).
+ * `onAbort` gets the reason: it ends the attempt at once, even where undici cannot (a request still waiting for its
+ * connection only fails when connecting does).
  */
 export class AttemptSignal extends EventEmitter {
   aborted = false
   reason: Error | undefined
-  readonly whenAborted: Promise<Error>
-  #resolve!: (reason: Error) => void
+  readonly #onAbort: (reason: Error) => void
 
-  constructor () {
+  constructor (onAbort: (reason: Error) => void) {
     super()
-    this.whenAborted = new Promise(resolve => { this.#resolve = resolve })
+    this.#onAbort = onAbort
   }
 
   /** Called once: by the deadline, or by the close, and the attempt ends at once. */
@@ -22,6 +21,6 @@ export class AttemptSignal extends EventEmitter {
     this.aborted = true
     this.reason = reason
     this.emit('abort')
-    this.#resolve(reason)
+    this.#onAbort(reason)
   }
 }

@@ -132,7 +132,7 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
   }
   const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true, userAgent = `fastify-openapi-callbacks/${VERSION}` } = options
   if (typeof userAgent !== 'string' || !/^[\t\x20-\x7e\x80-\xff]+$/.test(userAgent)) fail('userAgent must be a non-empty header value on one line')
-  const { headers } = checkHeaders(options.headers, 'the `delivery.headers` option', fail)
+  const { headers } = checkHeaders(options.headers, () => 'the `delivery.headers` option', fail)
   if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
   if (typeof deliver !== 'boolean') fail('deliver must be a boolean')
   if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')

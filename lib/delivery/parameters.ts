@@ -46,8 +46,9 @@ export function prepareParameters (
   options: unknown,
   checks: { headers: SchemaCheck | undefined, query: SchemaCheck | undefined }
 ): PreparedParameters {
-  const label = describeDefinition(definition)
-  const fail = (fault: string): never => { throw new InvalidParametersError(label, fault) }
+  // described only for an error: valid parameters build no text
+  const label = (): string => describeDefinition(definition)
+  const fail = (fault: string): never => { throw new InvalidParametersError(label(), fault) }
   if (options !== undefined && !isObject(options)) fail('the options must be an object: { headers?, query?, subscriber? }')
   const given = (options ?? {}) as Json
   for (const key of Object.keys(given)) if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}": expected headers, query or subscriber`)
@@ -58,30 +59,34 @@ export function prepareParameters (
   check(checks.headers, declaredHeaders(readableSchema(definition.schema.headers, 'output'), values), 'headers', fail)
 
   if (given.query !== undefined && !isObject(given.query)) fail('query must be an object of parameter names and values')
+  const search = given.query === undefined ? '' : serialiseQuery(given.query as Json, fail)
+  check(checks.query, given.query ?? {}, 'query', fail)
+
+  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined }
+}
+
+function serialiseQuery (given: Json, fail: (fault: string) => never): string {
   const query = new URLSearchParams()
-  for (const [name, value] of Object.entries((given.query ?? {}) as Json)) {
+  for (const [name, value] of Object.entries(given)) {
     const values = Array.isArray(value) ? value : [value]
     if (!values.every(isScalar)) fail(`the query parameter "${name}" must be a string, a finite number, a boolean or an array of them`)
     for (const item of values) query.append(name, String(item))
   }
-  check(checks.query, given.query ?? {}, 'query', fail)
-
-  const search = query.toString()
-  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined }
+  return query.toString()
 }
 
 /**
  * Headers given by the app, for one message or for every one: lower-case names, text values, none the plugin owns.
  * `values` keeps them as given, for their schema.
  */
-export function checkHeaders (given: unknown, label: string, fail: (fault: string) => never): { headers: Record<string, string>, values: Json } {
+export function checkHeaders (given: unknown, label: () => string, fail: (fault: string) => never): { headers: Record<string, string>, values: Json } {
   const headers: Record<string, string> = {}
   const values: Json = Object.create(null)
   if (given !== undefined && !isObject(given)) fail('headers must be an object of header names and values')
   for (const [name, value] of Object.entries((given ?? {}) as Json)) {
     const lower = name.toLowerCase()
     if (!TOKEN.test(name)) fail(`the header name ${JSON.stringify(name)} is not an HTTP token`)
-    if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label, name)
+    if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label(), name)
     if (!isScalar(value) || !HEADER_VALUE.test(String(value))) fail(`the header "${name}" must be a string, a finite number or a boolean, on one line`)
     if (Object.hasOwn(values, lower)) fail(`the header "${lower}" is given twice`)
     Object.defineProperty(headers, lower, { value: String(value), enumerable: true, writable: true, configurable: true })

@@ -137,8 +137,9 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
   return {
     serialise (definition, payload) {
       const { body } = compile(definition)
-      const label = describeDefinition(definition)
-      const invalid = (faults: string[]): never => { throw Object.assign(new InvalidPayloadError(label, faults.join('; ')), { validation: faults }) }
+      // the definition is described only for an error: a valid payload builds no text
+      const label = (): string => describeDefinition(definition)
+      const invalid = (faults: string[]): never => { throw Object.assign(new InvalidPayloadError(label(), faults.join('; ')), { validation: faults }) }
       // a zod schema parses the payload as given (a Date, a default to fill in), and its output is sent
       let sent = payload
       if (body?.zod === true) {
@@ -150,10 +151,10 @@ export function createPayloadValidator (sharedSchemas: () => unknown[]): Payload
       try {
         text = JSON.stringify(sent)
       } catch (error) {
-        throw new InvalidPayloadError(label, `it cannot be serialised to JSON (${(error as Error).message})`)
+        throw new InvalidPayloadError(label(), `it cannot be serialised to JSON (${(error as Error).message})`)
       }
       if (body === undefined) return text
-      if (text === undefined) throw new InvalidPayloadError(label, 'there is none, and the definition declares a body')
+      if (text === undefined) throw new InvalidPayloadError(label(), 'there is none, and the definition declares a body')
       if (!body.zod && !body.check(JSON.parse(text))) invalid(describeErrors(body.check.errors!))
       return text
     },

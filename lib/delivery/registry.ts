@@ -53,12 +53,16 @@ export function createDeliveryRegistry (webhooks: DeclaredWebhooks): DeliveryReg
       for (const { key, name, definition } of callbacks) byKey.set(key, { key, name, definition })
     },
     byKey (key) {
-      if (!byKey.has(key)) readWebhooks()
+      const known = byKey.get(key)
+      if (known !== undefined) return known
+      readWebhooks()
       return byKey.get(key)
     },
     ofRoute: schema => byRoute.get(schema),
     webhookKey (definition) {
-      if (!webhookKeys.has(definition)) readWebhooks()
+      const known = webhookKeys.get(definition)
+      if (known !== undefined) return known
+      readWebhooks()
       return webhookKeys.get(definition)
     }
   }

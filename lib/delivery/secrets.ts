@@ -13,8 +13,11 @@ export interface SecretRequest {
 export type SecretResolver = (request: SecretRequest) => string | readonly string[] | undefined | Promise<string | readonly string[] | undefined>
 
 export interface SecretSource {
-  /** The keys to sign one attempt with; rejects with FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE or _INVALID_SECRET. */
-  keys (request: SecretRequest): Promise<readonly Buffer[]>
+  /**
+   * The keys to sign one attempt with: the plugin's at once, without a `secretFor`; else a promise, which rejects with
+   * FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE or _INVALID_SECRET.
+   */
+  keys (request: SecretRequest): readonly Buffer[] | Promise<readonly Buffer[]>
 }
 
 /**
@@ -25,25 +28,23 @@ export interface SecretSource {
 export function createSecretSource (fallback: readonly Buffer[], secretFor: SecretResolver | undefined, timeout: number): SecretSource {
   const unavailable = (request: SecretRequest, fault: string, cause?: unknown): Error =>
     new SecretUnavailableError(request.subscriber === undefined ? `the target ${request.target.key}` : `subscriber "${request.subscriber}"`, fault, { cause })
-  return {
-    async keys (request) {
-      if (secretFor === undefined) return fallback
-      let timer: NodeJS.Timeout | undefined
-      let answer: Awaited<ReturnType<SecretResolver>>
-      try {
-        answer = await Promise.race([
-          Promise.resolve().then(() => secretFor(request)),
-          new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(unavailable(request, `secretFor did not answer within ${timeout} ms`)), timeout).unref() })
-        ])
-      } catch (error) {
-        throw (error as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE' ? error : unavailable(request, `secretFor failed (${String(error)})`, error)
-      } finally {
-        clearTimeout(timer)
-      }
-      if (answer === undefined) return fallback
-      const secrets = typeof answer === 'string' ? [answer] : answer
-      if (!Array.isArray(secrets) || secrets.length === 0) throw unavailable(request, 'secretFor gave neither a whsec_ secret, a non-empty array of them, nor undefined')
-      return secrets.map(parseSecret)
+  async function resolve (resolver: SecretResolver, request: SecretRequest): Promise<readonly Buffer[]> {
+    let timer: NodeJS.Timeout | undefined
+    let answer: Awaited<ReturnType<SecretResolver>>
+    try {
+      answer = await Promise.race([
+        Promise.resolve().then(() => resolver(request)),
+        new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(unavailable(request, `secretFor did not answer within ${timeout} ms`)), timeout).unref() })
+      ])
+    } catch (error) {
+      throw (error as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE' ? error : unavailable(request, `secretFor failed (${String(error)})`, error)
+    } finally {
+      clearTimeout(timer)
     }
+    if (answer === undefined) return fallback
+    const secrets = typeof answer === 'string' ? [answer] : answer
+    if (!Array.isArray(secrets) || secrets.length === 0) throw unavailable(request, 'secretFor gave neither a whsec_ secret, a non-empty array of them, nor undefined')
+    return secrets.map(parseSecret)
   }
+  return { keys: request => secretFor === undefined ? fallback : resolve(secretFor, request) }
 }

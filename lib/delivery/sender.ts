@@ -130,12 +130,15 @@ export function createSender (options: SenderOptions): Sender {
 
   async function run (message: DeliveryMessage, definition: OperationDefinition, route: Route, signal: AttemptSignal): Promise<AttemptResult> {
     const { id, target, body, headers: sent, subscriber } = message
-    let keys: readonly Buffer[]
-    try {
-      keys = await secrets.keys({ subscriber, target })
-    } catch (error) {
-      // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it
-      return { outcome: 'retryable', statusCode: undefined, error: error as FastifyError }
+    // the plugin's own keys come at once: only a secretFor resolver is awaited
+    let keys = secrets.keys({ subscriber, target })
+    if (!Array.isArray(keys)) {
+      try {
+        keys = await keys
+      } catch (error) {
+        // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it
+        return { outcome: 'retryable', statusCode: undefined, error: error as FastifyError }
+      }
     }
     const timestamp = String(Math.floor(Date.now() / 1000))
     // a flat list of names and values: what undici keeps, so it copies nothing
@@ -206,16 +209,24 @@ export function createSender (options: SenderOptions): Sender {
   return {
     attempt (message, definition) {
       const route = routeOf(message.target.url)
-      const signal = new AttemptSignal()
-      // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
-      const deadline = setTimeout(() => signal.abort(new AttemptTimeoutError(attemptTimeout)), attemptTimeout).unref()
-      const promise = Promise.race([run(message, definition, route, signal), signal.whenAborted.then(reason => unreachable(route.host, reason))]).then(result => {
+      // one promise per attempt, settled by whichever comes first: the answer, the deadline or the close
+      let settle!: (result: AttemptResult) => void
+      let fail!: (error: unknown) => void
+      const promise = new Promise<AttemptResult>((resolve, reject) => { settle = resolve; fail = reject })
+      let settled = false
+      const finish = (result: AttemptResult): void => {
+        if (settled) return
+        settled = true
         clearTimeout(deadline)
         inFlight.delete(promise)
         report(message, definition, route.host, result)
-        return result
-      })
+        settle(result)
+      }
+      const signal = new AttemptSignal(reason => { finish(unreachable(route.host, reason)) })
+      // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
+      const deadline = setTimeout(() => signal.abort(new AttemptTimeoutError(attemptTimeout)), attemptTimeout).unref()
       inFlight.set(promise, signal)
+      run(message, definition, route, signal).then(finish, fail)
       return promise
     },
     async drain (graceMs) {

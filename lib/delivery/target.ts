@@ -68,25 +68,26 @@ export function createTargetResolver (policy: AddressPolicy, registry: DeliveryR
  * Throws FST_OPENAPI_CALLBACKS_INVALID_TARGET, _INVALID_URL or _FORBIDDEN_ADDRESS.
  */
 export function checkTarget (definition: OperationDefinition, target: unknown, policy: AddressPolicy, registry: DeliveryRegistry): Target {
-  const label = describeDefinition(definition)
+  // described only for an error: a valid target builds no text
+  const label = (): string => describeDefinition(definition)
   if (definition.kind === 'webhook' && typeof target === 'string') {
     const key = registry.webhookKey(definition)
-    if (key === undefined) throw new InvalidTargetError(label, 'this webhook was not declared with fastify.webhooks, so it has no key to send by')
+    if (key === undefined) throw new InvalidTargetError(label(), 'this webhook was not declared with fastify.webhooks, so it has no key to send by')
     return { kind: 'webhook', key, name: definition.name, method: definition.method, url: policy.checkUrl(target) }
   }
   if (!isObject(target) || typeof target.url !== 'string' || typeof target.key !== 'string') {
-    throw new InvalidTargetError(label, definition.kind === 'webhook'
+    throw new InvalidTargetError(label(), definition.kind === 'webhook'
       ? 'expected the subscriber\'s URL, or { kind: \'webhook\', key, name, method, url }'
       : 'expected { kind: \'callback\', key, name, method, url }, as fastify.callbacks.target() returns it')
   }
   const key = JSON.stringify(target.key)
   const registered = registry.byKey(target.key)
-  if (registered === undefined) throw new InvalidTargetError(label, `the target's key ${key} names no callback or webhook of this app`)
+  if (registered === undefined) throw new InvalidTargetError(label(), `the target's key ${key} names no callback or webhook of this app`)
   if (registered.definition !== definition) {
-    throw new InvalidTargetError(label, `the target's key ${key} belongs to ${describeDefinition(registered.definition)}, another definition`)
+    throw new InvalidTargetError(label(), `the target's key ${key} belongs to ${describeDefinition(registered.definition)}, another definition`)
   }
   if (target.kind !== definition.kind || target.method !== definition.method || target.name !== registered.name) {
-    throw new InvalidTargetError(label, `the target is for ${String(target.kind)} ${String(target.method)} "${String(target.name)}", but its key ${key} is ${definition.kind} ${definition.method} "${registered.name}"`)
+    throw new InvalidTargetError(label(), `the target is for ${String(target.kind)} ${String(target.method)} "${String(target.name)}", but its key ${key} is ${definition.kind} ${definition.method} "${registered.name}"`)
   }
   return { kind: definition.kind, key: registered.key, name: registered.name, method: definition.method, url: policy.checkUrl(target.url) } as Target
 }

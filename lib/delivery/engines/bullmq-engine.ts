@@ -69,12 +69,9 @@ const PENDING_STATES: Record<string, MessageState> = { waiting: 'waiting', prior
 export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   const settings = normaliseBullmqOptions(options)
   const { connection, queueName, prefix, keep, timeout } = settings
-  const jobOptions: JobsOptions = {
-    attempts: RECORD_ATTEMPTS,
-    backoff: { type: 'fixed', delay: settings.recordRetryDelay },
-    removeOnComplete: { age: Math.ceil(keep.completed / 1000) },
-    removeOnFail: { age: Math.ceil(keep.failed / 1000) }
-  }
+  const backoff = { type: 'fixed', delay: settings.recordRetryDelay }
+  const removeOnComplete = { age: Math.ceil(keep.completed / 1000) }
+  const removeOnFail = { age: Math.ceil(keep.failed / 1000) }
   // the context's log once opened; operations run without it
   let context: EngineContext | undefined
   let client: Redis | undefined
@@ -190,7 +187,9 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
 
     async add (message, delay) {
       const data: JobData = { message }
-      await deadline(theQueue().add(message.key, data, { ...jobOptions, jobId: message.id, delay: Math.max(0, Math.round(delay)) }), `while enqueuing message ${message.id}`)
+      // one literal, no spread: a property added after a spread costs V8 a slow copy of the object
+      const jobOptions: JobsOptions = { attempts: RECORD_ATTEMPTS, backoff, removeOnComplete, removeOnFail, jobId: message.id, delay: Math.max(0, Math.round(delay)) }
+      await deadline(theQueue().add(message.key, data, jobOptions), `while enqueuing message ${message.id}`)
     },
 
     async work () {
