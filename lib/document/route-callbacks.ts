@@ -5,11 +5,12 @@ import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
 import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
-import type { NativeOperation } from './operation.js'
+import type { ConvertedSchemas, NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
-import type { CallbackUrlTemplate } from '../expression/template.js'
+import type { CallbackUrlTemplate, ParentRoute } from '../expression/template.js'
+import { identityMemo } from '../util/identity-memo.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -96,35 +97,40 @@ export function processRouteCallbacks (
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
   const own = route.schema.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.schema.callbacks)
-  // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
-  const schemas = readableSchemas(route.schema, 'input')
-  const parent = {
-    label: routeLabel,
-    querystring: schemas.querystring,
-    params: schemas.params,
-    headers: schemas.headers,
-    body: schemas.body,
-    response: schemas.response as Record<string, unknown> | undefined,
-    resolveRef
+  let parent: ParentRoute | undefined
+  const parentRoute = (): ParentRoute => {
+    if (parent !== undefined) return parent
+    // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
+    const schemas = readableSchemas(route.schema, 'input')
+    parent = {
+      label: routeLabel,
+      querystring: schemas.querystring,
+      params: schemas.params,
+      headers: schemas.headers,
+      body: schemas.body,
+      response: schemas.response as Record<string, unknown> | undefined,
+      resolveRef
+    }
+    return parent
   }
   const native: ProcessedCallbacks['native'] = {}
   const places = new Set<string>()
-  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json): void => {
     // JSON, since a name or key may hold any separator
     const slot = JSON.stringify([place.name, place.key, place.method])
     if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
     places.add(slot)
-    const id = carryOperation(registry, { ...place, label, assemble })
+    const id = carryOperation(registry, { ...place, label, assemble: (carried, openapi30) => assemble(convertedSchemas(carried.responses, schemas), openapi30) })
     native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
   }
-  if (own === undefined) processRawMap(route.schema.callbacks as Json, parent, registry, carry)
+  if (own === undefined) processRawMap(route.schema.callbacks as Json, parentRoute(), registry, carry)
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
 
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
-    return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
+    return { name, definition, label, template: routeTemplate(definition.url, route.schema, () => ({ ...parentRoute(), label })) }
   })
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
   const callbacks = compiled.map(({ name, definition, label, template }, index): RouteCallback => {
@@ -135,16 +141,32 @@ export function processRouteCallbacks (
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
       const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses), openapi30))
+      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, assemble)
     }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
 }
 
+// A template depends only on the key and the route's schemas: routes that share those objects share the compiled
+// template, and each route is still checked, as its own schemas are the key. A check that read a shared schema
+// (`$ref`) is not shared, as each context has its own shared schemas.
+const templates = identityMemo<CallbackUrlTemplate>()
+
+function routeTemplate (url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
+  const inputs = [url, schema.querystring, schema.params, schema.headers, schema.body, schema.response]
+  const known = templates.get(inputs)
+  if (known !== undefined) return known
+  const parent = parentRoute()
+  let resolved = false
+  const template = compileCallbackKey(url, { ...parent, resolveRef: ref => { resolved = true; return parent.resolveRef(ref) } })
+  if (!resolved) templates.set(inputs, template)
+  return template
+}
+
 interface DescribedCallback {
   schemas: unknown[]
-  assemble: (converted: readonly unknown[], openapi30: boolean) => Json
+  assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
 }
 
 /**
@@ -165,15 +187,15 @@ function describeCallback (
     (container, key) => resolveContainer(container, key, resolveRef, label)
   )
   const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  if (nested.length === 0) return { schemas, assemble: (converted, openapi30) => assembleOperation(skeleton, converted, openapi30, registry.sent) }
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
-    assemble (converted, openapi30) {
-      const operation = assembleOperation(skeleton, converted.slice(0, schemas.length), openapi30, registry.sent)
-      if (nested.length === 0) return operation
+    assemble ({ schemas: all, exampled }, openapi30) {
+      const operation = assembleOperation(skeleton, { schemas: all.slice(0, schemas.length), exampled }, openapi30, registry.sent)
       let offset = schemas.length
       operation.callbacks = callbacksObject(nested.map(({ described, ...place }) => {
-        const own = converted.slice(offset, offset += described.schemas.length)
-        return { ...place, operation: described.assemble(own, openapi30) }
+        const own = all.slice(offset, offset += described.schemas.length)
+        return { ...place, operation: described.assemble({ schemas: own, exampled }, openapi30) }
       }))
       return operation
     }
@@ -219,9 +241,9 @@ function resolveContainer (container: Json, key: string, resolveRef: (ref: strin
 /** A raw OpenAPI callbacks map is kept as it is, but checked, so that it cannot turn into garbage. */
 function processRawMap (
   callbacks: Json,
-  parent: Parameters<typeof compileCallbackKey>[1],
+  parent: ParentRoute,
   registry: CallbackRegistry,
-  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']) => void
+  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: (converted: ConvertedSchemas) => Json) => void
 ): void {
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
@@ -240,7 +262,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, native => assemble(convertedSchemas(native.responses)))
+        carry({ name, key: template.key, method }, label, schemas, converted => assemble(converted.schemas))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }
