@@ -325,7 +325,7 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, { schem
     parameter.schema = found.schema
     parameters.push(parameter)
   }
-  if (sent.parameters.length > 0) parameters.push(...structuredClone(sent.parameters))
+  for (const parameter of sent.parameters()) parameters.push(parameter)
   if (parameters.length > 0) operation.parameters = parameters
   if (shape.requestBody !== undefined) {
     const { content, description } = shape.requestBody

@@ -75,7 +75,7 @@ export interface ProcessedCallbacks {
   /**
    * The map handed to @fastify/swagger in place of the route's `schema.callbacks`. @fastify/swagger builds plain
    * objects keyed by callback names and expression keys, where a name such as `__proto__` would set a prototype:
-   * so each operation stands under its carrier id instead, and the document gets the real names back.
+   * so each operation stands under its position in the route instead, carries its id, and the document gets the real names back.
    */
   native: Record<string, Record<string, Record<string, NativeOperation>>>
   callbacks: RouteCallback[]
@@ -121,7 +121,9 @@ export function processRouteCallbacks (
     if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
     places.add(slot)
     const id = carryOperation(registry, { ...place, label, assemble: (carried, openapi30) => assemble(convertedSchemas(carried.responses, schemas), openapi30) })
-    native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
+    // the same names on every route, so that these objects share their shapes; the carrier id is a value
+    const position = `callback-${places.size}`
+    native[position] = { [position]: { [place.method]: toNative(id, schemas) } }
   }
   if (own === undefined) processRawMap(route.schema.callbacks as Json, parentRoute(), registry, carry)
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own

@@ -10,6 +10,9 @@ import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
+// the Path Item fields, as an error names a route's method
+const UPPER_CASE = Object.fromEntries(PATH_ITEM_METHODS.map(method => [method, method.toUpperCase()])) as Record<string, string>
+
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
 
 export interface DocumentHooks {
@@ -54,21 +57,28 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 
 function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
-    const openapi30 = document.openapi.startsWith('3.0')
-    for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
-      const { additionalOperations } = pathItem as Json
-      const operations: Array<[string, unknown]> = [
-        ...PATH_ITEM_METHODS.map((method): [string, unknown] => [method.toUpperCase(), (pathItem as Json)[method]]),
-        ...isObject(additionalOperations) ? Object.entries(additionalOperations) : []
-      ]
-      for (const [method, operation] of operations) {
+    const { openapi } = document
+    const openapi30 = openapi.startsWith('3.0')
+    const query = supportsQuery(openapi)
+    const complete = (operation: unknown, method: string, path: string): void => {
+      if (isObject(operation) && isObject(operation.callbacks)) {
+        operation.callbacks = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+        if (!query) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
+      }
+    }
+    const paths = document.paths as Json
+    for (const path of Object.keys(paths)) {
+      const pathItem = paths[path] as Json
+      for (const method of PATH_ITEM_METHODS) {
+        const operation = pathItem[method]
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
-        if (method === 'HEAD' && isObject(operation)) delete operation.callbacks
-        if (isObject(operation) && isObject(operation.callbacks)) {
-          operation.callbacks = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
-          if (!supportsQuery(document.openapi)) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
-        }
+        if (method === 'head' && isObject(operation)) delete operation.callbacks
+        complete(operation, UPPER_CASE[method]!, path)
+      }
+      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
+      const { additionalOperations } = pathItem
+      if (isObject(additionalOperations)) {
+        for (const [method, operation] of Object.entries(additionalOperations)) complete(operation, method, path)
       }
     }
   } else {
