@@ -50,9 +50,14 @@ const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header']] as
 /** Reads a parameter container (`schema.headers`, `schema.querystring`), through its `$ref` if it has one. */
 export type ContainerResolver = (schema: Json, key: typeof PARAMETER_LOCATIONS[number][0]) => Json
 
+// a callback's name gives the same summary on every route that uses it
+const titles = new Map<string, string>()
+
 /** Title Case of a name, as FastAPI writes a callback's default summary: invoice_notification → Invoice Notification. */
 export function titleCase (name: string): string {
-  return name.split(/[\s_-]+/).filter(Boolean).map(word => word[0]!.toUpperCase() + word.slice(1)).join(' ')
+  let title = titles.get(name)
+  if (title === undefined) titles.set(name, title = name.split(/[\s_-]+/).filter(Boolean).map(word => word[0]!.toUpperCase() + word.slice(1)).join(' '))
+  return title
 }
 
 /** The slot of a schema: a zod schema's holds an empty schema for @fastify/swagger, and is written when the document is built. */

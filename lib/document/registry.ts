@@ -1,5 +1,5 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import type { NativeOperation } from './operation.js'
+import type { ConvertedSchemas } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 
@@ -11,8 +11,10 @@ export interface CarriedOperation {
   method: string
   /** Names the route and the callback, for errors found when the document is built. */
   label: string
-  /** The complete Operation, from what @fastify/swagger made of the carrier. */
-  assemble: (native: NativeOperation, openapi30: boolean) => Json
+  /** The schemas the carrier takes through @fastify/swagger's conversion. */
+  schemas: unknown[]
+  /** The complete Operation, from the schemas as @fastify/swagger converted them. */
+  assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
 }
 
 /** State shared by every route of one plugin instance. */

@@ -3,7 +3,7 @@ import type { CallbackDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
+import { assembleOperation, callbacksObject, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import type { ConvertedSchemas, NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
@@ -114,16 +114,18 @@ export function processRouteCallbacks (
     return parent
   }
   const native: ProcessedCallbacks['native'] = {}
-  const places = new Set<string>()
-  const carry = (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json): void => {
-    // JSON, since a name or key may hold any separator
-    const slot = JSON.stringify([place.name, place.key, place.method])
-    if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
-    places.add(slot)
-    const id = carryOperation(registry, { ...place, label, assemble: (carried, openapi30) => assemble(convertedSchemas(carried.responses, schemas), openapi30) })
+  const carried: CarriedOperation[] = []
+  const carry = (name: string, key: string, method: string, label: string, schemas: unknown[], assemble: CarriedOperation['assemble']): void => {
+    // a route has a few callbacks: a scan, not a set of joined strings (a name or key may hold any separator)
+    if (carried.some(other => other.name === name && other.key === key && other.method === method)) {
+      throw new DuplicateDefinitionError(label, `${method.toUpperCase()} ${key} is declared twice under this name`)
+    }
+    const operation: CarriedOperation = { name, key, method, label, schemas, assemble }
+    carried.push(operation)
+    const id = carryOperation(registry, operation)
     // the same names on every route, so that these objects share their shapes; the carrier id is a value
-    const position = `callback-${places.size}`
-    native[position] = { [position]: { [place.method]: toNative(id, schemas) } }
+    const position = `callback-${carried.length}`
+    native[position] = { [position]: { [method]: toNative(id, schemas) } }
   }
   if (own === undefined) processRawMap(route.schema.callbacks as Json, parentRoute(), registry, carry)
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
@@ -143,7 +145,7 @@ export function processRouteCallbacks (
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
       const { schemas, assemble } = describeCallback(definition, name, operationId, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, assemble)
+      carry(name, template.key, definition.method.toLowerCase(), label, schemas, assemble)
     }
     return { key: operationId, definition, name, template }
   })
@@ -245,7 +247,7 @@ function processRawMap (
   callbacks: Json,
   parent: ParentRoute,
   registry: CallbackRegistry,
-  carry: (place: Omit<CarriedOperation, 'assemble' | 'label'>, label: string, schemas: unknown[], assemble: (converted: ConvertedSchemas) => Json) => void
+  carry: (name: string, key: string, method: string, label: string, schemas: unknown[], assemble: (converted: ConvertedSchemas) => Json) => void
 ): void {
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
@@ -264,7 +266,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, converted => assemble(converted.schemas))
+        carry(name, template.key, method, label, schemas, converted => assemble(converted.schemas))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }

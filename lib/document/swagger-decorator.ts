@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
-import { callbacksObject, carrierId } from './operation.js'
+import { callbacksObject, carrierId, convertedSchemas } from './operation.js'
 import { dropGeneratedTitles } from './components.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
@@ -121,7 +121,7 @@ function completeCallbacks (callbacks: Json, document: Json, routeLabel: string,
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        const operation = carried.assemble(native, openapi30)
+        const operation = carried.assemble(convertedSchemas(native.responses, carried.schemas), openapi30)
         checkSecurity(operation, document, carried.label)
         operations.push({ name: carried.name, key: carried.key, method: carried.method, operation })
       }
