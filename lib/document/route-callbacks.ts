@@ -17,7 +17,9 @@ import type { Json } from '../util/json.js'
 export interface RouteView {
   method: string | string[]
   url: string
+  /** The route's schema: its own `callbacks` field is not read, `callbacks` below is. */
   schema: Json
+  callbacks: unknown
 }
 
 /** A callback of one route, ready to be documented and sent. */
@@ -96,7 +98,7 @@ export function processRouteCallbacks (
   if (Array.isArray(route.method) && route.method.length > 1) {
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
-  const own = route.schema.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.schema.callbacks)
+  const own = route.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.callbacks)
   let parent: ParentRoute | undefined
   const parentRoute = (): ParentRoute => {
     if (parent !== undefined) return parent
@@ -127,7 +129,7 @@ export function processRouteCallbacks (
     const position = `callback-${carried.length}`
     native[position] = { [position]: { [method]: toNative(id, schemas) } }
   }
-  if (own === undefined) processRawMap(route.schema.callbacks as Json, parentRoute(), registry, carry)
+  if (own === undefined) processRawMap(route.callbacks as Json, parentRoute(), registry, carry)
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
 
