@@ -299,7 +299,7 @@ function subschemas (schema: Json): unknown[] {
  * It runs once per route and callback: plain objects built field by field, in the document's order.
  */
 export function assembleOperation ({ fields, shape }: OperationSkeleton, { schemas, exampled }: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): Json {
-  const converted = (shape.documented.size === 0 ? schemas : schemas.map((schema, slot) => shape.documented.get(slot)?.(openapi30) ?? schema)) as readonly Json[]
+  const converted = schemas.map((schema, slot) => shape.documented.get(slot)?.(openapi30) ?? schema) as Json[]
   // a zod schema, written now, may hold nested `examples`
   const nested30 = openapi30 && (exampled || shape.documented.size > 0)
   // one media object per slot: a body declared for several media types shares it, as route bodies do
