@@ -50,9 +50,14 @@ const PARAMETER_LOCATIONS = [['querystring', 'query'], ['headers', 'header']] as
 /** Reads a parameter container (`schema.headers`, `schema.querystring`), through its `$ref` if it has one. */
 export type ContainerResolver = (schema: Json, key: typeof PARAMETER_LOCATIONS[number][0]) => Json
 
+// a callback's name gives the same summary on every route that uses it
+const titles = new Map<string, string>()
+
 /** Title Case of a name, as FastAPI writes a callback's default summary: invoice_notification → Invoice Notification. */
 export function titleCase (name: string): string {
-  return name.split(/[\s_-]+/).filter(Boolean).map(word => word[0]!.toUpperCase() + word.slice(1)).join(' ')
+  let title = titles.get(name)
+  if (title === undefined) titles.set(name, title = name.split(/[\s_-]+/).filter(Boolean).map(word => word[0]!.toUpperCase() + word.slice(1)).join(' '))
+  return title
 }
 
 /** The slot of a schema: a zod schema's holds an empty schema for @fastify/swagger, and is written when the document is built. */
@@ -121,22 +126,17 @@ export function describeOperation (
   resolveContainer: ContainerResolver
 ): { skeleton: OperationSkeleton, schemas: unknown[] } {
   const { shape, schemas } = shapes.get(definition) ?? describeShape(definition, resolveContainer)
-  return {
-    skeleton: {
-      fields: {
-        summary: fields.summary,
-        ...(definition.description === undefined ? {} : { description: definition.description }),
-        operationId: fields.operationId,
-        ...(definition.tags === undefined ? {} : { tags: [...definition.tags] }),
-        ...(definition.deprecated === undefined ? {} : { deprecated: definition.deprecated }),
-        // Object.fromEntries: a scheme's name is the app's, `__proto__` included
-        ...(definition.security === undefined ? {} : { security: definition.security.map(entry => Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, [...scopes]]))) }),
-        ...Object.fromEntries(definition.extensions.map(([field, value]) => [field, structuredClone(value)]))
-      },
-      shape
-    },
-    schemas
-  }
+  // built field by field, in the document's order: this runs once per route that uses the definition
+  const described: Json = { summary: fields.summary }
+  if (definition.description !== undefined) described.description = definition.description
+  described.operationId = fields.operationId
+  if (definition.tags !== undefined) described.tags = [...definition.tags]
+  if (definition.deprecated !== undefined) described.deprecated = definition.deprecated
+  // Object.fromEntries: a scheme's name is the app's, `__proto__` included
+  if (definition.security !== undefined) described.security = definition.security.map(entry => Object.fromEntries(Object.entries(entry).map(([scheme, scopes]) => [scheme, [...scopes]])))
+  // extension names start with `x-`, so assignment sets own properties
+  for (const [field, value] of definition.extensions) described[field] = structuredClone(value)
+  return { skeleton: { fields: described, shape }, schemas }
 }
 
 function describeShape (definition: OperationDefinition, resolveContainer: ContainerResolver): { shape: OperationShape, schemas: unknown[] } {
@@ -177,17 +177,65 @@ function describeShape (definition: OperationDefinition, resolveContainer: Conta
   return { shape, schemas }
 }
 
-export function toNative (id: string, schemas: unknown[]): NativeOperation {
-  return { responses: { [CARRIER]: id, allOf: escapeNames(schemas) } }
+/** How a list of schemas travels: names escaped, and which repairs its converted form can need. */
+interface CarriedSchemas {
+  escaped: unknown[]
+  /** Some property name was escaped, so the converted schemas get their names back. */
+  renamed: boolean
+  /** Some object has a `$id`, `$ref` or `title`: @fastify/swagger may have written a generated title. */
+  titled: boolean
+  /** Some object has `examples` (or a `$ref` or `$id`, whose target may): 3.0 rewrites nested ones. */
+  exampled: boolean
 }
 
-/** The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger converted them, their names restored. */
-export function convertedSchemas (carrier: Json, titles: SchemaTitles): unknown[] {
-  const schemas = restoreNames(carrier.allOf as unknown[])
-  // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
-  eachSubschema({ allOf: schemas }, schema => { if (titles.isCopiedId(schema.title)) delete schema.title })
-  return schemas
+// One definition's schemas are the same array for every route that uses it: they are looked at once.
+const carriedForms = new WeakMap<unknown[], CarriedSchemas>()
+
+function carriedForm (schemas: unknown[]): CarriedSchemas {
+  let form = carriedForms.get(schemas)
+  if (form === undefined) {
+    const escaped = escapeNames(schemas)
+    const keys = new Set<string>()
+    eachObject(schemas, node => { for (const key of Object.keys(node)) keys.add(key) })
+    const referenced = keys.has('$id') || keys.has('$ref')
+    form = { escaped, renamed: escaped !== schemas, titled: referenced || keys.has('title'), exampled: referenced || keys.has('examples') }
+    carriedForms.set(schemas, form)
+  }
+  return form
 }
+
+/** Calls `visit` with every object or array below `roots`, once each, by a work list: schemas may be deep, and share objects. */
+function eachObject (roots: unknown[], visit: (node: object) => void): void {
+  const visited = new Set<unknown>()
+  const pending: unknown[] = [...roots]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    if (typeof node !== 'object' || node === null || visited.has(node)) continue
+    visited.add(node)
+    visit(node)
+    for (const value of Object.values(node)) pending.push(value)
+  }
+}
+
+export function toNative (id: string, schemas: unknown[]): NativeOperation {
+  return { responses: { [CARRIER]: id, allOf: carriedForm(schemas).escaped } }
+}
+
+/**
+ * The schemas of a carrier (a native operation's `responses`, or the webhooks' component) as @fastify/swagger
+ * converted them from `original`, their names restored, with a note of which other repairs they need.
+ */
+export function convertedSchemas (carrier: Json, original: unknown[], titles: SchemaTitles): ConvertedSchemas {
+  const form = carriedForm(original)
+  const schemas = carrier.allOf as unknown[]
+  if (form.renamed) restoreNames(schemas)
+  // @fastify/swagger gives a nested `$id` schema its id as a title, even where it stays inline
+  if (form.titled) eachSubschema({ allOf: schemas }, schema => { if (titles.isCopiedId(schema.title)) delete schema.title })
+  return { schemas, exampled: form.exampled }
+}
+
+/** Schemas as @fastify/swagger converted them; `exampled` unless no nested `examples` can be among them. */
+export interface ConvertedSchemas { schemas: readonly unknown[], exampled: boolean }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
 export function carrierId (operation: NativeOperation): string | undefined {
@@ -199,7 +247,7 @@ export function carrierId (operation: NativeOperation): string | undefined {
  * Examples as @fastify/swagger places them for route bodies: a schema's own `examples` become the
  * media type's `example`/`examples`; nested ones become `example` in 3.0 (which has no `examples` keyword).
  */
-function toMedia (schema: Json, openapi30: boolean): Json {
+function toMedia (schema: Json, nested30: boolean): Json {
   const media: Json = { schema }
   const { examples } = schema
   if (Array.isArray(examples) && examples.length > 0) {
@@ -211,7 +259,7 @@ function toMedia (schema: Json, openapi30: boolean): Json {
     delete schema.examples
   }
   // 3.1 keeps nested `examples` arrays, valid in JSON Schema 2020-12
-  if (openapi30) nestedExamples(schema)
+  if (nested30) nestedExamples(schema)
   return media
 }
 
@@ -248,39 +296,52 @@ function subschemas (schema: Json): unknown[] {
 /**
  * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted (zod schemas
  * written now, for the document's version), with the headers the plugin sends by itself after the declared parameters.
+ * It runs once per route and callback: plain objects built field by field, in the document's order.
  */
-export function assembleOperation ({ fields, shape }: OperationSkeleton, schemas: readonly unknown[], openapi30: boolean, sent: SentHeaders): Json {
+export function assembleOperation ({ fields, shape }: OperationSkeleton, { schemas, exampled }: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): Json {
   const converted = schemas.map((schema, slot) => shape.documented.get(slot)?.(openapi30) ?? schema) as Json[]
+  // a zod schema, written now, may hold nested `examples`
+  const nested30 = openapi30 && (exampled || shape.documented.size > 0)
   // one media object per slot: a body declared for several media types shares it, as route bodies do
   const medias = new Map<SchemaSlot, Json>()
   const media = (slot: SchemaSlot): Json => {
     let found = medias.get(slot)
-    if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, openapi30))
+    if (found === undefined) medias.set(slot, found = toMedia(converted[slot]!, nested30))
     return found
   }
   const contentOf = (content: Content): Json => Object.fromEntries(content.map(([type, slot, examples]) => [
     type,
     examples === undefined ? media(slot) : { schema: media(slot).schema, examples: structuredClone(examples) }
   ]))
+  const operation: Json = { summary: fields.summary }
   // the note on verifying follows the definition's own description, in its place after the summary
-  const { summary, description: own, ...rest } = fields
+  const own = fields.description
   const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
-  const operation: Json = { summary, ...(description === undefined ? {} : { description }), ...rest }
-  const parameters = [
-    ...shape.parameters.map(({ schema, ...parameter }) => {
-      const { schema: parameterSchema, ...examples } = media(schema)
-      return { ...parameter, ...examples, schema: parameterSchema }
-    }),
-    ...structuredClone(sent.parameters)
-  ]
+  if (description !== undefined) operation.description = description
+  // the fields' names are the plugin's and `x-` extensions, never `__proto__`
+  for (const field in fields) if (field !== 'summary' && field !== 'description') operation[field] = fields[field]
+  const parameters: Json[] = []
+  for (const { name, in: location, required, description, schema: slot } of shape.parameters) {
+    const parameter: Json = { name, in: location, required }
+    if (description !== undefined) parameter.description = description
+    // a media object holds its schema and, if any, `example` or `examples`: those come before the schema
+    const found = media(slot)
+    for (const key in found) if (key !== 'schema') parameter[key] = found[key]
+    parameter.schema = found.schema
+    parameters.push(parameter)
+  }
+  for (const parameter of sent.parameters()) parameters.push(parameter)
   if (parameters.length > 0) operation.parameters = parameters
   if (shape.requestBody !== undefined) {
-    const { content, ...body } = shape.requestBody
-    operation.requestBody = { ...body, required: true, content: contentOf(content) }
+    const { content, description } = shape.requestBody
+    const requestBody: Json = description === undefined ? {} : { description }
+    requestBody.required = true
+    requestBody.content = contentOf(content)
+    operation.requestBody = requestBody
   }
   operation.responses = Object.fromEntries(shape.responses.map(([code, { headers, content, description }]) => {
     const response: Json = { description }
-    if (headers !== undefined) response.headers = Object.fromEntries(headers.map(([name, { schema, ...header }]) => [name, { ...header, schema: converted[schema] }]))
+    if (headers !== undefined) response.headers = Object.fromEntries(headers.map(([name, { schema, description }]) => [name, description === undefined ? { schema: converted[schema] } : { description, schema: converted[schema] }]))
     if (content !== undefined) response.content = contentOf(content)
     return [code, response]
   }))

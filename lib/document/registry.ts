@@ -1,5 +1,5 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import type { NativeOperation } from './operation.js'
+import type { ConvertedSchemas } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 import { createSchemaTitles } from './generated-titles.js'
@@ -13,8 +13,10 @@ export interface CarriedOperation {
   method: string
   /** Names the route and the callback, for errors found when the document is built. */
   label: string
-  /** The complete Operation, from what @fastify/swagger made of the carrier. */
-  assemble: (native: NativeOperation, openapi30: boolean) => Json
+  /** The schemas the carrier takes through @fastify/swagger's conversion. */
+  schemas: unknown[]
+  /** The complete Operation, from the schemas as @fastify/swagger converted them. */
+  assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
   /** A Reference Object the app wrote in place of this callback: put in the document as it is, once it resolves there. */
   reference?: { ref: string, checkKey: (key: string) => void }
   /** With `document.sharedCallbacks`: the same for every route whose Callback Object under this name is documented identically. */

@@ -3,21 +3,24 @@ import type { CallbackDefinition, OperationDefinition } from '../definition/defi
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { DuplicateDefinitionError, InvalidDefinitionError } from '../util/errors.js'
-import { assembleOperation, callbacksObject, convertedSchemas, describeOperation, titleCase, toNative } from './operation.js'
+import { assembleOperation, callbacksObject, describeOperation, titleCase, toNative } from './operation.js'
 import { describeRawOperation } from './raw-operation.js'
 import { callbackReference } from './callback-components.js'
-import type { ContainerResolver, NativeOperation } from './operation.js'
+import type { ContainerResolver, ConvertedSchemas, NativeOperation } from './operation.js'
 import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
-import type { CallbackUrlTemplate } from '../expression/template.js'
+import type { CallbackUrlTemplate, ParentRoute } from '../expression/template.js'
+import { identityMemo } from '../util/identity-memo.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
 export interface RouteView {
   method: string | string[]
   url: string
+  /** The route's schema: its own `callbacks` field is not read, `callbacks` below is. */
   schema: Json
+  callbacks: unknown
 }
 
 /** A callback of one route, ready to be documented and sent. */
@@ -75,7 +78,7 @@ export interface ProcessedCallbacks {
   /**
    * The map handed to @fastify/swagger in place of the route's `schema.callbacks`. @fastify/swagger builds plain
    * objects keyed by callback names and expression keys, where a name such as `__proto__` would set a prototype:
-   * so each operation stands under its carrier id instead, and the document gets the real names back.
+   * so each operation stands under its position in the route instead, carries its id, and the document gets the real names back.
    */
   native: Record<string, Record<string, Record<string, NativeOperation>>>
   callbacks: RouteCallback[]
@@ -96,37 +99,51 @@ export function processRouteCallbacks (
   if (Array.isArray(route.method) && route.method.length > 1) {
     throw new InvalidDefinitionError(routeLabel, 'a route with several methods cannot declare callbacks, because @fastify/swagger shares one operation between its methods and the callbacks\' operationIds would repeat: declare one route per method')
   }
-  const own = route.schema.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.schema.callbacks)
-  // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
-  const schemas = readableSchemas(route.schema, 'input')
-  const parent = {
-    label: routeLabel,
-    querystring: schemas.querystring,
-    params: schemas.params,
-    headers: schemas.headers,
-    body: schemas.body,
-    response: schemas.response as Record<string, unknown> | undefined,
-    resolveRef
+  const own = route.callbacks === undefined ? [] : namedDefinitions(routeLabel, route.callbacks)
+  let parent: ParentRoute | undefined
+  const parentRoute = (): ParentRoute => {
+    if (parent !== undefined) return parent
+    // a route's zod schemas (fastify-type-provider-zod) are read as the JSON Schema they convert to
+    const schemas = readableSchemas(route.schema, 'input')
+    parent = {
+      label: routeLabel,
+      querystring: schemas.querystring,
+      params: schemas.params,
+      headers: schemas.headers,
+      body: schemas.body,
+      response: schemas.response as Record<string, unknown> | undefined,
+      resolveRef
+    }
+    return parent
   }
   const native: ProcessedCallbacks['native'] = {}
-  const places = new Set<string>()
-  const carry: Carry = (place, label, schemas, assemble, share) => {
-    // JSON, since a name or key may hold any separator
-    const slot = JSON.stringify([place.name, place.key, place.method])
-    if (places.has(slot)) throw new DuplicateDefinitionError(label, `${place.method.toUpperCase()} ${place.key} is declared twice under this name`)
-    places.add(slot)
-    const id = carryOperation(registry, { ...place, label, assemble, ...(share === undefined ? {} : { share }) })
-    native[id] = { [id]: { [place.method]: toNative(id, schemas) } }
+  const carried: CarriedOperation[] = []
+  const carry: Carry = (name, key, method, label, schemas, assemble, share) => {
+    // a route has a few callbacks: a scan, not a set of joined strings (a name or key may hold any separator)
+    if (carried.some(other => other.name === name && other.key === key && other.method === method)) {
+      throw new DuplicateDefinitionError(label, `${method.toUpperCase()} ${key} is declared twice under this name`)
+    }
+    const operation: CarriedOperation = { name, key, method, label, schemas, assemble }
+    if (share !== undefined) operation.share = share
+    carried.push(operation)
+    const id = carryOperation(registry, operation)
+    // the same names on every route, so that these objects share their shapes; the carrier id is a value
+    const position = `callback-${carried.length}`
+    native[position] = { [position]: { [method]: toNative(id, schemas) } }
   }
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
     referenced.set(name, label)
     // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary or description
-    const assemble = (_native: unknown, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
-    const id = carryOperation(registry, { name, key: '', method: '', label, assemble, reference: { ref: object.$ref as string, checkKey: key => compileCallbackKey(key, { ...parent, label }) } })
-    native[id] = { [id]: { post: toNative(id, []) } }
+    const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
+    const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
+    const operation: CarriedOperation = { name, key: '', method: '', label, schemas: [], assemble, reference: { ref: object.$ref as string, checkKey } }
+    carried.push(operation)
+    const id = carryOperation(registry, operation)
+    const position = `callback-${carried.length}`
+    native[position] = { [position]: { post: toNative(id, []) } }
   }
-  const rawNames = own === undefined ? processRawMap(route.schema.callbacks as Json, parent, registry, carry, refer) : new Set<string>()
+  const rawNames = own === undefined ? processRawMap(route.callbacks as Json, parentRoute(), registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
   for (const { name } of entries) {
@@ -137,7 +154,7 @@ export function processRouteCallbacks (
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
-    return { name, definition, label, template: compileCallbackKey(definition.url, { ...parent, label }) }
+    return { name, definition, label, template: routeTemplate(definition.url, route.schema, () => ({ ...parentRoute(), label })) }
   })
   const shares = registry.sharing.enabled ? shareKeys(compiled, rawNames, registry.sharing) : new Map<string, string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
@@ -149,14 +166,30 @@ export function processRouteCallbacks (
     // a hidden callback is sendable but documented nowhere: not even an empty Path Item
     if (!definition.hide) {
       const { schemas, assemble } = describeWithCallbacks(definition, { summary: definition.summary ?? titleCase(name), operationId }, label, registry, resolveRef)
-      carry({ name, key: template.key, method: definition.method.toLowerCase() }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses, registry.titles), openapi30), shares.get(name))
+      carry(name, template.key, definition.method.toLowerCase(), label, schemas, assemble, shares.get(name))
     }
     return { key: operationId, definition, name, template }
   })
   return { native, callbacks }
 }
 
-type Carry = (place: Pick<CarriedOperation, 'name' | 'key' | 'method'>, label: string, schemas: unknown[], assemble: CarriedOperation['assemble'], share?: string) => void
+// A template depends only on the key and the route's schemas: routes that share those objects share the compiled
+// template, and each route is still checked, as its own schemas are the key. A check that read a shared schema
+// (`$ref`) is not shared, as each context has its own shared schemas.
+const templates = identityMemo<CallbackUrlTemplate>()
+
+function routeTemplate (url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
+  const inputs = [url, schema.querystring, schema.params, schema.headers, schema.body, schema.response]
+  const known = templates.get(inputs)
+  if (known !== undefined) return known
+  const parent = parentRoute()
+  let resolved = false
+  const template = compileCallbackKey(url, { ...parent, resolveRef: ref => { resolved = true; return parent.resolveRef(ref) } })
+  if (!resolved) templates.set(inputs, template)
+  return template
+}
+
+type Carry = (name: string, key: string, method: string, label: string, schemas: unknown[], assemble: CarriedOperation['assemble'], share?: string) => void
 
 /**
  * For `document.sharedCallbacks`, a key for each name of a route's callbacks that says what its Callback Object will
@@ -191,7 +224,7 @@ function sharable (definition: CallbackDefinition, label: string): boolean {
 
 export interface DescribedOperation {
   schemas: unknown[]
-  assemble: (converted: readonly unknown[], openapi30: boolean) => Json
+  assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
 }
 
 /**
@@ -210,15 +243,15 @@ export function describeWithCallbacks (
   const { operationId } = fields
   const { skeleton, schemas } = describeOperation(definition, fields, containers)
   const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  if (nested.length === 0) return { schemas, assemble: (converted, openapi30) => assembleOperation(skeleton, converted, openapi30, registry.sent) }
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
-    assemble (converted, openapi30) {
-      const operation = assembleOperation(skeleton, converted.slice(0, schemas.length), openapi30, registry.sent)
-      if (nested.length === 0) return operation
+    assemble ({ schemas: all, exampled }, openapi30) {
+      const operation = assembleOperation(skeleton, { schemas: all.slice(0, schemas.length), exampled }, openapi30, registry.sent)
       let offset = schemas.length
       operation.callbacks = callbacksObject(nested.map(({ described, ...place }) => {
-        const own = converted.slice(offset, offset += described.schemas.length)
-        return { ...place, operation: described.assemble(own, openapi30) }
+        const own = all.slice(offset, offset += described.schemas.length)
+        return { ...place, operation: described.assemble({ schemas: own, exampled }, openapi30) }
       }))
       return operation
     }
@@ -264,7 +297,7 @@ function resolveContainer (container: Json, key: string, resolveRef: (ref: strin
 /** A raw OpenAPI callbacks map is kept as it is, but checked, so that it cannot turn into garbage. */
 function processRawMap (
   callbacks: Json,
-  parent: Parameters<typeof compileCallbackKey>[1],
+  parent: ParentRoute,
   registry: CallbackRegistry,
   carry: Carry,
   refer: (name: string, label: string, reference: Json) => void
@@ -294,7 +327,7 @@ function processRawMap (
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
         const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
-        carry({ name, key: template.key, method }, label, schemas, (native, openapi30) => assemble(convertedSchemas(native.responses, registry.titles), openapi30))
+        carry(name, template.key, method, label, schemas, (converted, openapi30) => assemble(converted.schemas, openapi30))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
     }

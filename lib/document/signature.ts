@@ -5,7 +5,8 @@ export type Signing = 'always' | 'by-subscriber' | 'never'
 
 /** What every callback and webhook operation documents of the headers the plugin sends by itself. */
 export interface SentHeaders {
-  parameters: Json[]
+  /** Fresh objects on each call: every operation of the document gets its own. */
+  parameters: () => Json[]
   /** Appended to the operation's description: how a receiver verifies what it gets. */
   note: string | undefined
 }
@@ -16,8 +17,9 @@ const SIGNATURES = '^v1,[A-Za-z0-9+/]{43}=( v1,[A-Za-z0-9+/]{43}=)*$'
 
 /** The Standard Webhooks headers as header parameters, and the note on verifying them; none when not documented. */
 export function sentHeaders (signing: Signing, documented: boolean): SentHeaders {
-  if (!documented) return { parameters: [], note: undefined }
-  const parameters: Json[] = [
+  if (!documented) return { parameters: () => [], note: undefined }
+  // literals, not a copy of one list: this runs for every operation of the document
+  const stamps = (): Json[] => [
     {
       name: 'webhook-id',
       in: 'header',
@@ -35,15 +37,16 @@ export function sentHeaders (signing: Signing, documented: boolean): SentHeaders
       example: 1767225600
     }
   ]
-  if (signing === 'never') return { parameters, note: undefined }
-  parameters.push({
+  if (signing === 'never') return { parameters: stamps, note: undefined }
+  const description = `Standard Webhooks v1 signatures${signing === 'always' ? '' : ', when the subscription has a secret'}: \`v1,\` and the base64 HMAC-SHA256 of \`{webhook-id}.{webhook-timestamp}.{body}\`, keyed by the shared secret; several, separated by spaces, while the secret is rotated: accept any that matches.`
+  const parameters = (): Json[] => [...stamps(), {
     name: 'webhook-signature',
     in: 'header',
     required: signing === 'always',
-    description: `Standard Webhooks v1 signatures${signing === 'always' ? '' : ', when the subscription has a secret'}: \`v1,\` and the base64 HMAC-SHA256 of \`{webhook-id}.{webhook-timestamp}.{body}\`, keyed by the shared secret; several, separated by spaces, while the secret is rotated: accept any that matches.`,
+    description,
     schema: { type: 'string', pattern: SIGNATURES },
     example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4='
-  })
+  }]
   return {
     parameters,
     note: `Signed with [Standard Webhooks](${STANDARD_WEBHOOKS}) v1${signing === 'always' ? '' : ' when the subscription has a secret'}: ` +

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { PATH_ITEM_METHODS } from '../definition/methods.js'
 import { stringify } from 'yaml'
 import { QueryMethodError, SwaggerDecoratorError, UnprocessedRouteError } from '../util/errors.js'
-import { callbacksObject, carrierId } from './operation.js'
+import { callbacksObject, carrierId, convertedSchemas } from './operation.js'
 import { dropGeneratedTitles } from './components.js'
 import { resolveReferences, shareCallbacks } from './callback-components.js'
 import type { ReferencedCallback, SharedCandidates } from './callback-components.js'
@@ -11,6 +11,9 @@ import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
+
+// the Path Item fields, as an error names a route's method
+const UPPER_CASE = Object.fromEntries(PATH_ITEM_METHODS.map(method => [method, method.toUpperCase()])) as Record<string, string>
 
 type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
 
@@ -56,26 +59,33 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 
 function completeDocument (document: Json, hooks: DocumentHooks): void {
   if (typeof document.openapi === 'string') {
+    const { openapi } = document
+    const openapi30 = openapi.startsWith('3.0')
+    const query = supportsQuery(openapi)
     const shared: SharedCandidates[] = []
     const references: ReferencedCallback[] = []
-    const openapi30 = document.openapi.startsWith('3.0')
-    for (const [path, pathItem] of Object.entries(document.paths as Json)) {
-      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
-      const { additionalOperations } = pathItem as Json
-      const operations: Array<[string, unknown]> = [
-        ...PATH_ITEM_METHODS.map((method): [string, unknown] => [method.toUpperCase(), (pathItem as Json)[method]]),
-        ...isObject(additionalOperations) ? Object.entries(additionalOperations) : []
-      ]
-      for (const [method, operation] of operations) {
+    const complete = (operation: unknown, method: string, path: string): void => {
+      if (isObject(operation) && isObject(operation.callbacks)) {
+        const completed = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+        operation.callbacks = completed.callbacks
+        if (!query) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
+        references.push(...completed.references)
+        if (completed.shares.size > 0) shared.push({ operation, shares: completed.shares })
+      }
+    }
+    const paths = document.paths as Json
+    for (const path of Object.keys(paths)) {
+      const pathItem = paths[path] as Json
+      for (const method of PATH_ITEM_METHODS) {
+        const operation = pathItem[method]
         // @fastify/swagger keeps its own copy of an exposed HEAD twin's schema, made before this plugin saw it
-        if (method === 'HEAD' && isObject(operation)) delete operation.callbacks
-        if (isObject(operation) && isObject(operation.callbacks)) {
-          const completed = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
-          operation.callbacks = completed.callbacks
-          if (!supportsQuery(document.openapi)) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
-          references.push(...completed.references)
-          if (completed.shares.size > 0) shared.push({ operation, shares: completed.shares })
-        }
+        if (method === 'head' && isObject(operation)) delete operation.callbacks
+        complete(operation, UPPER_CASE[method]!, path)
+      }
+      // since OpenAPI 3.2, @fastify/swagger puts a method that is no Path Item field (Fastify's addHttpMethod) under additionalOperations
+      const { additionalOperations } = pathItem
+      if (isObject(additionalOperations)) {
+        for (const [method, operation] of Object.entries(additionalOperations)) complete(operation, method, path)
       }
     }
     shareCallbacks(document, shared)
@@ -130,7 +140,7 @@ function completeCallbacks (
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
         const { name, key, method, label, reference, share } = carried
-        const operation = carried.assemble(native, openapi30)
+        const operation = carried.assemble(convertedSchemas(native.responses, carried.schemas, registry.titles), openapi30)
         if (reference !== undefined) {
           operations.push({ name, reference: operation })
           references.push({ label, ...reference })

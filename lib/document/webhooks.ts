@@ -108,10 +108,11 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (converted === undefined) return
       // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
-      const all = convertedSchemas(converted, registry.titles)
+      const documented = declared.filter(isDocumented)
+      const { schemas: all, exampled } = convertedSchemas(converted, documented.flatMap(({ schemas }) => schemas), registry.titles)
       let offset = 0
-      for (const { definition, schemas, assemble } of declared.filter(isDocumented)) {
-        const own = all.slice(offset, offset + schemas.length)
+      for (const { definition, schemas, assemble } of documented) {
+        const own = { schemas: all.slice(offset, offset + schemas.length), exampled }
         offset += schemas.length
         const method = definition.method.toLowerCase()
         if (method === 'query' && !supportsQuery(document.openapi)) throw new QueryMethodError(describeDefinition(definition), 'this webhook')
