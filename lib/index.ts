@@ -8,7 +8,7 @@ import { createContextCallbacks, holdsDefinitions } from './document/context-cal
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
-import { documentRoute, seeRoute } from './document/route-hook.js'
+import { documentRoutes, seeRoute } from './document/route-hook.js'
 import type { SeenRoute } from './document/route-hook.js'
 import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
@@ -35,7 +35,7 @@ export type ContextCallbacksOption =
 
 /** A Reference Object in place of a callback: the Callback Object of that name in `components.callbacks`. */
 export interface CallbackReference {
-  /** `#/components/callbacks/<name>`: checked when the route is declared, and resolved when the document is built */
+  /** `#/components/callbacks/<name>`: checked and resolved when the document is built, at `ready()` */
   $ref: string
   /** OpenAPI 3.1 and later; left out of a 3.0 document. */
   summary?: string
@@ -120,14 +120,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
-    // in the order the routes were declared, so that generated operationIds are the same in every process
-    for (const seen of seenRoutes) {
-      const documented = documentRoute(seen, registry)
-      if (documented !== undefined) callbacks.registry.addRoute(documented.schema, documented.callbacks)
-      // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
-      registry.titles.add(seen.routeOptions.schema)
-    }
-    seenRoutes.length = 0
+    documentRoutes(seenRoutes, registry, (schema, documented) => { callbacks.registry.addRoute(schema, documented) })
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
     registry.titles.add(sharedSchemas)
     contexts.length = 0

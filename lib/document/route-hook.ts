@@ -71,3 +71,17 @@ export function documentRoute (
   routeOptions.schema = copy
   return { schema, callbacks: processed.callbacks }
 }
+
+/**
+ * Reads every route seen so far, in the order they were declared, so that generated operationIds are the same in
+ * every process; `addRoute` gets each route's callbacks for target().
+ */
+export function documentRoutes (seen: SeenRoute[], registry: CallbackRegistry, addRoute: (schema: FastifySchema, callbacks: RouteCallback[]) => void): void {
+  for (const route of seen) {
+    const documented = documentRoute(route, registry)
+    if (documented !== undefined) addRoute(documented.schema, documented.callbacks)
+    // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
+    registry.titles.add(route.routeOptions.schema)
+  }
+  seen.length = 0
+}
