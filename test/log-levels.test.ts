@@ -57,3 +57,24 @@ test('at debug, every delivered attempt is written; at error, not even a failed 
   t.equal((await delivered).outcome, 'delivered')
   t.same(quiet.lines, [], 'nothing below error is written')
 })
+
+test('a logger without isLevelEnabled is given every line, except at a level whose method is a no-op, as Fastify\'s own when logging is off', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const written: Array<[level: string, fields: unknown]> = []
+  const record = (level: string) => function (fields: unknown) { written.push([level, fields]) }
+  // a method named noop is taken for one that writes nothing, so it is never called with fields made for it
+  const noop = Object.defineProperty(record('debug (noop)'), 'name', { value: 'noop' })
+  const logger = { level: 'custom', info: record('info'), warn: record('warn'), error: record('error'), fatal: record('fatal'), trace: record('trace'), debug: record('debug'), child: () => logger }
+  for (const [debug, expected] of [[record('debug'), ['debug']], [noop, []]] as const) {
+    written.length = 0
+    logger.debug = debug
+    const app = await appWith({ openapi: '3.1.0', pluginOptions: { delivery: { allowHttp: true, allow: ['127.0.0.1'] } }, serverOptions: { loggerInstance: logger as never } })
+    const event = app.webhooks.post('event')
+    await app.ready()
+    const sent = await app.callbacks.send(event, receiver.origin, undefined)
+    t.equal(sent.outcome, 'delivered')
+    t.same(written.filter(([, fields]) => (fields as { messageId?: string } | undefined)?.messageId === sent.messageId).map(([level]) => level), expected)
+    await app.close()
+  }
+})
