@@ -10,6 +10,7 @@ import autocannon from 'autocannon'
 import ts from 'typescript'
 import { median, ratioRow } from './rows.js'
 import type { Row } from './rows.js'
+import type { LoopRun } from './loop.js'
 import { durableRows } from './durable-rows.js'
 
 const tsx = ['--import', 'tsx']
@@ -86,8 +87,7 @@ async function requestRows (): Promise<Row[]> {
   }
 }
 
-interface DeliveryRun { perSecond: number, p50: number, p99: number }
-type DeliveryRound = Record<'agent' | 'request' | 'send' | 'send-info' | 'sw-fetch' | 'sw-undici', DeliveryRun>
+type DeliveryRound = Record<'agent' | 'request' | 'send' | 'send-info' | 'sw-fetch' | 'sw-undici', LoopRun>
 
 const DELIVERY_ROUNDS = 15
 
@@ -123,6 +123,9 @@ async function deliveryRows (port: number): Promise<Row[]> {
     const difference = latency('send', key) - latency('agent', key)
     return `${difference < 0 ? '−' : '+'}${Math.abs(difference).toFixed(3)} ms`
   }
+  // where a delivery's time goes in the sender: callgrind counts user space only, the kernel's socket work is here
+  const cpu = (mode: keyof DeliveryRound): string => `${median(rounds.map(round => round[mode].userMicros)).toFixed(1)} / ${median(rounds.map(round => round[mode].systemMicros)).toFixed(1)} µs`
+  rows.push({ part: 'delivery', measure: 'sender CPU per delivery, user / kernel (process.cpuUsage), send() vs agent.request', baseline: cpu('agent'), subject: cpu('send'), ratio: '', spread: '', target: '' })
   rows.push({ part: 'delivery', measure: 'added latency of send(), p50 / p99, vs agent.request', baseline: `${latency('agent', 'p50').toFixed(3)} / ${latency('agent', 'p99').toFixed(3)} ms`, subject: `${latency('send', 'p50').toFixed(3)} / ${latency('send', 'p99').toFixed(3)} ms`, ratio: `${added('p50')} / ${added('p99')}`, spread: '', target: '' })
   return rows
 }
