@@ -101,3 +101,20 @@ test('a key checked through a shared schema ($ref) is checked again on each rout
     message: /^route POST \/invoices\/b, callback "invoice_paid"/
   })
 })
+
+test('a schema object the app changes before a second app declares it is checked again there', async (t) => {
+  // the same route schema objects in two apps of one process, as a test suite builds an app per test
+  const changing = Type.Object({ id: Type.String(), total: Type.Number() })
+  const first = await appWith()
+  first.post('/invoices/a', { schema: { querystring, body: changing, callbacks: router.routes } }, async () => ({}))
+  await first.ready()
+  await first.close()
+
+  delete (changing.properties as Json).id
+  const second = await appWith()
+  second.post('/invoices/a', { schema: { querystring, body: changing, callbacks: router.routes } }, async () => ({}))
+  await t.rejects(async () => { await second.ready() }, {
+    code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+    message: /^route POST \/invoices\/a, callback "invoice_paid": runtime expression "\$request\.body\.id"/
+  })
+})

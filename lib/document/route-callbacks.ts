@@ -11,7 +11,6 @@ import { carryOperation, claimDefinitionOperationId, claimOperationId, identifie
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate, ParentRoute } from '../expression/template.js'
-import { identityMemo } from '../util/identity-memo.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -154,7 +153,7 @@ export function processRouteCallbacks (
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
-    return { name, definition, label, template: routeTemplate(definition.url, route.schema, () => ({ ...parentRoute(), label })) }
+    return { name, definition, label, template: routeTemplate(registry.templates, definition.url, route.schema, () => ({ ...parentRoute(), label })) }
   })
   const shares = registry.sharing.enabled ? shareKeys(compiled, rawNames, registry.sharing) : new Map<string, string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
@@ -176,9 +175,7 @@ export function processRouteCallbacks (
 // A template depends only on the key and the route's schemas: routes that share those objects share the compiled
 // template, and each route is still checked, as its own schemas are the key. A check that read a shared schema
 // (`$ref`) is not shared, as each context has its own shared schemas.
-const templates = identityMemo<CallbackUrlTemplate>()
-
-function routeTemplate (url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
+function routeTemplate (templates: CallbackRegistry['templates'], url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
   const inputs = [url, schema.querystring, schema.params, schema.headers, schema.body, schema.response]
   const known = templates.get(inputs)
   if (known !== undefined) return known
