@@ -1,5 +1,6 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import type { ConvertedSchemas } from './operation.js'
+import { createDescriptionMemo } from './operation.js'
+import type { ConvertedSchemas, DescriptionMemo } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 import { createSchemaTitles } from './generated-titles.js'
@@ -36,11 +37,9 @@ export interface CallbackRegistry {
   sharing: { enabled: boolean, definitions: WeakMap<object, number>, next: number }
   /** What the schemas @fastify/swagger converts say about their titles. */
   titles: SchemaTitles
-  /**
-   * Callback URL templates by the key and the route's schema objects, as routes share them. One app's: its routes are
-   * read in one pass at ready(), while an app may change a schema object before the next app declares it.
-   */
+  /** Callback URL templates by the key and the route's schema objects, as routes share them; one app's, as `descriptions`. */
   templates: IdentityMemo<CallbackUrlTemplate>
+  descriptions: DescriptionMemo
 }
 
 /** An operationId-safe form of a name or path. */
@@ -79,5 +78,5 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
 }
 
 export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo() }
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo() }
 }

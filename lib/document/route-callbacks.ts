@@ -238,7 +238,7 @@ export function describeWithCallbacks (
   containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label)
 ): DescribedOperation {
   const { operationId } = fields
-  const { skeleton, schemas } = describeOperation(definition, fields, containers)
+  const { skeleton, schemas } = describeOperation(definition, fields, containers, registry.descriptions)
   const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
   if (nested.length === 0) return { schemas, assemble: (converted, openapi30) => assembleOperation(skeleton, converted, openapi30, registry.sent) }
   return {
