@@ -211,12 +211,24 @@ function shareKeys (
 }
 
 /** A definition, and its nested callbacks, documented the same on every route: no parameter container is a `$ref`. */
-function sharable (definition: CallbackDefinition, label: string): boolean {
+function sharable (definition: CallbackDefinition, label: string, depth = 0): boolean {
   const { headers, querystring } = definition.schema as Json
   if ([headers, querystring].some(container => isObject(container) && container.$ref !== undefined)) return false
-  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks')
+  const nested = definition.callbacks === undefined ? [] : nestedDefinitions(definition, label, depth)
   // a raw map here is refused when the callback is described, unless it is hidden and never described
-  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
+  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`, depth + 1))
+}
+
+// Callbacks nest by definitions, and a record can be changed after a definition is made to hold the definition itself
+const MAX_CALLBACK_NESTING = 32
+
+/** The named definitions of the callbacks of an operation `depth` levels below a route's callbacks or a webhook; undefined for a raw map. */
+function nestedDefinitions (definition: OperationDefinition, label: string, depth: number): NamedCallback[] | undefined {
+  // the operation and those above it are depth + 1 levels: its callbacks would be one more
+  if (depth + 1 >= MAX_CALLBACK_NESTING) {
+    throw new InvalidDefinitionError(label, `callbacks nest more than ${MAX_CALLBACK_NESTING} levels deep, or a definition is among its own callbacks`)
+  }
+  return namedDefinitions(label, definition.callbacks, 'callbacks')
 }
 
 export interface DescribedOperation {
@@ -235,11 +247,12 @@ export function describeWithCallbacks (
   label: string,
   registry: CallbackRegistry,
   resolveRef: (ref: string) => unknown,
-  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label)
+  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label),
+  depth = 0
 ): DescribedOperation {
   const { operationId } = fields
   const { skeleton, schemas } = describeOperation(definition, fields, containers, registry.descriptions)
-  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef, depth)
   if (nested.length === 0) return { schemas, assemble: (converted, openapi30) => assembleOperation(skeleton, converted, openapi30, registry.sent) }
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
@@ -260,10 +273,11 @@ function nestedCallbacks (
   operationId: string,
   label: string,
   registry: CallbackRegistry,
-  resolveRef: (ref: string) => unknown
+  resolveRef: (ref: string) => unknown,
+  depth: number
 ): Array<{ name: string, key: string, method: string, described: DescribedOperation }> {
   if (definition.callbacks === undefined) return []
-  const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
+  const entries = nestedDefinitions(definition, label, depth)
   if (entries === undefined) throw new InvalidDefinitionError(label, `callbacks of a ${definition.kind} must be router.routes, a callback definition or a record of them`)
   // a zod definition's schemas are read as the JSON Schema of what the plugin sends
   const { querystring, headers, body, response } = readableSchemas(definition.schema as Json, 'output')
@@ -278,7 +292,7 @@ function nestedCallbacks (
     places.add(place)
     if (nested.hide) return []
     const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
-    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef) }]
+    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef, undefined, depth + 1) }]
   })
 }
 
