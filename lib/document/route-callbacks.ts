@@ -133,8 +133,9 @@ export function processRouteCallbacks (
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
     referenced.set(name, label)
-    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary or description
-    const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
+    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary
+    // or description. A copy: the app may give several routes one object, which YAML would write as an alias
+    const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : { ...object }
     const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
     const operation: CarriedOperation = { name, key: '', method: '', label, schemas: [], assemble, reference: { ref: object.$ref as string, checkKey } }
     carried.push(operation)
