@@ -120,7 +120,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
   fastify.addHook('onReady', async function () {
     fastify.getSchemas = getSchemas
-    documentRoutes(seenRoutes, registry, (schema, documented) => { callbacks.registry.addRoute(schema, documented) })
+    documentRoutes(seenRoutes, registry, ({ schema, callbacks: documented, ...route }) => { callbacks.registry.addRoute(schema, route, documented) })
     sharedSchemas.push(...contexts.flatMap(context => Object.values(context.getSchemas())))
     registry.titles.add(sharedSchemas)
     contexts.length = 0

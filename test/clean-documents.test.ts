@@ -57,3 +57,19 @@ test('only a title @fastify/swagger copied from a generated $id goes: a title of
     await app.close()
   }
 })
+
+test('a property named like a keyword of values (default, examples, enum, const) is a schema: its generated titles go too', async (t) => {
+  for (const openapi of ['3.0.3', '3.1.0']) {
+    const app = await appWith({ openapi })
+    const Branch = Type.Recursive(This => Type.Object({ branches: Type.Array(This) }))
+    const cb = callbackRouter().post('{$url}', { name: 'cb', schema: { body: Type.Object({ default: Branch, enum: Branch, const: Branch, examples: Branch }) } })
+    app.post('/q', { schema: { callbacks: [cb] } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as any
+    const titles: string[] = []
+    JSON.stringify(document, (key, value: unknown) => { if (key === 'title' && typeof value === 'string') titles.push(value); return value })
+    t.same(titles, ['Test'], `${openapi}: only the document's own title, no copy of Branch's generated $id`)
+    t.same(await validationErrors(document), [], openapi)
+    await app.close()
+  }
+})

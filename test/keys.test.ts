@@ -30,7 +30,7 @@ const webhooks: Array<[method: 'post' | 'put', name: string]> = [['post', 'invoi
 /** The keys one process gives, from the document side alone. */
 function keysOfOneProcess () {
   const registry = createRegistry(sentHeaders('never', false))
-  const callbacks = routes().map(routeOptions => documentRoute({ routeOptions, getSchema: () => undefined, inherited: [] }, registry)!.callbacks)
+  const callbacks = routes().map(routeOptions => documentRoute({ routeOptions, url: routeOptions.url, getSchema: () => undefined, inherited: [] }, registry)!.callbacks)
   const declared = createWebhooks(registry, () => {})
   for (const [method, name] of webhooks) declared.router[method](name)
   return { callbacks, webhooks: declared.declared() }

@@ -99,3 +99,34 @@ test('one schema object on two routes of contexts with different callbacks: targ
   t.match((await app.inject({ method: 'POST', url: '/b', payload })).json(), { ok: true, target: { url: 'http://127.0.0.1:9/own' } })
   t.same(schema, { body: Body }, 'the app\'s object is left as it was')
 })
+
+test('a later onRoute hook that gives several routes one schema object: target() still finds each route\'s own callbacks', async (t) => {
+  const app = await loopback()
+  // a hook of the app's, added after the plugin's: the routes keep this one object as their schema
+  const shared = { body: Body }
+  app.addHook('onRoute', (routeOptions) => { routeOptions.schema = shared })
+  await app.register(async (invoices) => {
+    invoices.routeCallbacks({ invoiced })
+    invoices.post('/a', async (request) => invoices.callbacks.target(invoiced, request))
+    invoices.post('/b', async (request) => invoices.callbacks.target(invoiced, request))
+    // the prefix's own route: Fastify adds it as /invoices and /invoices/, with one onRoute call
+    invoices.post('/', async (request) => invoices.callbacks.target(invoiced, request))
+  }, { prefix: '/invoices' })
+  // the same schema object, in a context without callbacks
+  app.post('/plain', async (request) => {
+    try {
+      return app.callbacks.target(invoiced, request)
+    } catch (error) {
+      return { code: (error as { code: string }).code }
+    }
+  })
+  await app.ready()
+  t.teardown(() => app.close())
+  const payload = { id: 'x', callback_url: 'http://127.0.0.1:9' }
+  const keyOf = async (url: string) => (await app.inject({ method: 'POST', url, payload })).json().target?.key
+  t.equal(await keyOf('/invoices/a'), 'post_invoices_a_invoiced_post')
+  t.equal(await keyOf('/invoices/b'), 'post_invoices_b_invoiced_post')
+  t.equal(await keyOf('/invoices'), 'post_invoices_invoiced_post')
+  t.equal(await keyOf('/invoices/'), 'post_invoices_invoiced_post')
+  t.same((await app.inject({ method: 'POST', url: '/plain', payload })).json(), { code: 'FST_OPENAPI_CALLBACKS_CALLBACK_NOT_ON_ROUTE' })
+})

@@ -133,3 +133,34 @@ test('bad callbacks of a webhook are coded errors where it is declared, naming t
   })
   await app.close()
 })
+
+test('callbacks that nest a definition inside itself, or nest too deep, are coded errors, not a stack overflow', async (t) => {
+  const Step = Type.Object({ next_url: Type.String() })
+  /** A chain of `levels` callback definitions, each the only callback of the one before. */
+  const chain = (levels: number) => {
+    let inner = callbackRouter().post('{$request.body#/next_url}', { name: 'step', schema: { body: Step } })
+    for (let level = 1; level < levels; level++) inner = callbackRouter().post('{$request.body#/next_url}', { name: 'step', schema: { body: Step }, callbacks: [inner] })
+    return inner
+  }
+  const tooDeep = { code: 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION', message: /callbacks nest more than 32 levels deep, or a definition is among its own callbacks$/ }
+  // a record the app changes after the definition is made, to hold the definition itself
+  const record: Record<string, unknown> = {}
+  const itself = callbackRouter().post('{$request.body#/next_url}', { name: 'itself', schema: { body: Step }, callbacks: record as never })
+  record.itself = itself
+  for (const sharedCallbacks of [false, true]) {
+    const app = await appWith({ openapi: '3.1.0', pluginOptions: { document: { sharedCallbacks } } })
+    app.post('/deepest', { schema: { body: Step, callbacks: [chain(32)] } }, async () => ({}))
+    await app.ready()
+    t.same(await validationErrors(app.swagger() as any), [], `32 levels are documented (sharedCallbacks: ${sharedCallbacks})`)
+    await app.close()
+    for (const callbacks of [[chain(33)], [itself]]) {
+      const failing = await appWith({ openapi: '3.1.0', pluginOptions: { document: { sharedCallbacks } } })
+      failing.post('/orders', { schema: { body: Step, callbacks } }, async () => ({}))
+      await t.rejects(async () => { await failing.ready() }, { ...tooDeep, message: new RegExp(`^route POST /orders, callback "(step|itself)", callback "\\1".*${tooDeep.message.source}`) })
+      await failing.close()
+    }
+  }
+  const app = await appWith({ openapi: '3.1.0' })
+  t.throws(() => app.webhooks.post('order.placed', { schema: { body: Step }, callbacks: record as never }), { ...tooDeep, message: new RegExp(`^webhook POST "order\\.placed", callback "itself", callback "itself".*${tooDeep.message.source}`) })
+  await app.close()
+})

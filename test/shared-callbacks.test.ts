@@ -40,6 +40,24 @@ test('a callback may be a Reference Object to components.callbacks, beside raw c
   }
 })
 
+test('one Reference Object the app gives several routes is written for each: no object shared, none of the app\'s, no YAML alias', async (t) => {
+  for (const openapi of VERSIONS) {
+    const app = await appWithCallbacks(openapi, { InvoiceEvents })
+    const reference = { $ref: '#/components/callbacks/InvoiceEvents', summary: 'Invoice events' }
+    app.post('/orders', { schema: { body: Order, callbacks: { events: reference } } }, async () => ({}))
+    app.post('/refunds', { schema: { body: Order, callbacks: { events: reference } } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as any
+    const [orders, refunds] = ['/orders', '/refunds'].map(path => document.paths[path].post.callbacks.events)
+    t.same(orders, refunds)
+    t.not(orders, refunds, `${openapi}: an object for each route`)
+    t.not(orders, reference, `${openapi}: not the app's own object, which a transformObject could change`)
+    t.notMatch(app.swagger({ yaml: true }), /[&*]a\d/, `${openapi}: no YAML anchor or alias`)
+    t.same(reference, { $ref: '#/components/callbacks/InvoiceEvents', summary: 'Invoice events' })
+    await app.close()
+  }
+})
+
 test('a $ref that does not resolve in the document fails ready(), naming the route, the callback and the ref', async (t) => {
   const cases: Array<[callbacks: Record<string, unknown>, ref: string, fault: string]> = [
     [{}, '#/components/callbacks/Missing', 'reaches "#/components/callbacks/Missing", which the document does not have: declare it in @fastify/swagger\'s `openapi.components.callbacks`'],

@@ -101,3 +101,44 @@ test('a key checked through a shared schema ($ref) is checked again on each rout
     message: /^route POST \/invoices\/b, callback "invoice_paid"/
   })
 })
+
+test('a schema object the app changes before a second app declares it is checked again there', async (t) => {
+  // the same route schema objects in two apps of one process, as a test suite builds an app per test
+  const changing = Type.Object({ id: Type.String(), total: Type.Number() })
+  const first = await appWith()
+  first.post('/invoices/a', { schema: { querystring, body: changing, callbacks: router.routes } }, async () => ({}))
+  await first.ready()
+  await first.close()
+
+  delete (changing.properties as Json).id
+  const second = await appWith()
+  second.post('/invoices/a', { schema: { querystring, body: changing, callbacks: router.routes } }, async () => ({}))
+  await t.rejects(async () => { await second.ready() }, {
+    code: 'FST_OPENAPI_CALLBACKS_EXPRESSION_UNDECLARED',
+    message: /^route POST \/invoices\/a, callback "invoice_paid": runtime expression "\$request\.body\.id"/
+  })
+})
+
+test('a definition whose schema objects the app changes before a second app reads it is described anew there', async (t) => {
+  const parameters: Json = Type.Object({ page: Type.String() })
+  const paidBody = Type.Object({ note: Type.String() })
+  const changed = callbackRouter()
+  changed.post('{$callback_url}/paid', { name: 'paid', schema: { querystring: parameters, body: paidBody } })
+  async function operationOf () {
+    const app = await appWith({ openapi: '3.0.3' })
+    app.post('/invoices/a', { schema: { querystring, body, callbacks: changed.routes } }, async () => ({}))
+    await app.ready()
+    const document = app.swagger() as Json
+    await app.close()
+    return { errors: await validationErrors(document), operation: document.paths['/invoices/a'].post.callbacks.paid['{$request.query.callback_url}/paid'].post }
+  }
+  t.same((await operationOf()).operation.parameters.map((parameter: Json) => parameter.name), ['page', 'webhook-id', 'webhook-timestamp'])
+
+  parameters.properties = { cursor: Type.String() }
+  // 3.0 has no `examples` keyword: the nested one must become `example`
+  paidBody.properties.note = Type.String({ examples: ['Paid in full'] })
+  const { errors, operation } = await operationOf()
+  t.same(operation.parameters.map((parameter: Json) => parameter.name), ['cursor', 'webhook-id', 'webhook-timestamp'])
+  t.same(operation.requestBody.content['application/json'].schema.properties.note, { type: 'string', example: 'Paid in full' })
+  t.same(errors, [])
+})

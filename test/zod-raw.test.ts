@@ -72,7 +72,13 @@ for (const openapi of ['3.0.3', '3.1.0']) {
           object: z.union([z.object({ x: z.number() }), z.null()]),
           several: z.union([z.string(), z.number(), z.null()]),
           shared: z.union([Money, z.null()]),
-          plain: z.union([z.string(), z.number()])
+          plain: z.union([z.string(), z.number()]),
+          // zod writes a literal null with type 'null', which 3.0 does not have
+          literal: z.literal(null),
+          literalOrText: z.union([z.literal(null), z.string()]),
+          onlyNulls: z.union([z.null(), z.literal(null)]),
+          // the union's own description, not its branch's
+          described: z.union([z.string().describe('A branch'), z.null()]).describe('The union')
         })
       }
     })
@@ -88,14 +94,22 @@ for (const openapi of ['3.0.3', '3.1.0']) {
           object: { ...object, nullable: true },
           several: { anyOf: [{ type: 'string', nullable: true }, { type: 'number', nullable: true }] },
           shared: { allOf: [ref], nullable: true },
-          plain: { anyOf: [{ type: 'string' }, { type: 'number' }] }
+          plain: { anyOf: [{ type: 'string' }, { type: 'number' }] },
+          literal: { type: 'string', nullable: true, enum: [null] },
+          literalOrText: { type: 'string', nullable: true },
+          onlyNulls: { anyOf: [{ type: 'string', nullable: true, enum: [null] }, { type: 'string', nullable: true, enum: [null] }] },
+          described: { description: 'The union', type: 'string', nullable: true }
         }
       : {
           text: { type: ['string', 'null'] },
           object: { anyOf: [object, { type: 'null' }] },
           several: { type: ['string', 'number', 'null'] },
           shared: { anyOf: [ref, { type: 'null' }] },
-          plain: { type: ['string', 'number'] }
+          plain: { type: ['string', 'number'] },
+          literal: { type: 'null', const: null },
+          literalOrText: { anyOf: [{ type: 'null', const: null }, { type: 'string' }] },
+          onlyNulls: { anyOf: [{ type: 'null' }, { type: 'null', const: null }] },
+          described: { description: 'The union', anyOf: [{ description: 'A branch', type: 'string' }, { type: 'null' }] }
         })
     t.same(await validationErrors(document), [])
   })

@@ -92,6 +92,7 @@ export function documentSchema (schema: ZodSchema, io: SchemaIo, openapi30: bool
     const schema = pending.pop()
     if (!isObject(schema)) continue
     for (const key of remove) delete schema[key]
+    if (openapi30 && schema.type === 'null') Object.assign(schema, null30())
     if (openapi30 && Array.isArray(schema.anyOf)) foldNullBranch(schema, schema.anyOf)
     if (typeof schema.$ref === 'string') schema.$ref = schema.$ref.replace(/^#\/(?:\$defs|definitions)\/(.+)$/, `#/components/schemas/$1${suffix}`)
     for (const key of SUBSCHEMA_MAPS) if (isObject(schema[key])) pending.push(...Object.values(schema[key]))
@@ -100,17 +101,25 @@ export function documentSchema (schema: ZodSchema, io: SchemaIo, openapi30: bool
   return json
 }
 
+// zod's OpenAPI 3.0 form of z.null(): 3.0 has no type 'null', which zod still writes for z.literal(null).
+// A new array each time: the document shares no objects (YAML would write them as anchors).
+const null30 = (): Json => ({ type: 'string', nullable: true, enum: [null] })
+
+const isNullSchema = (branch: unknown): boolean => isObject(branch) && (branch.type === 'null' ||
+  (branch.nullable === true && Array.isArray(branch.enum) && branch.enum.length === 1 && branch.enum[0] === null))
+
 /**
  * zod writes a union with null (`z.union([x, z.null()])`), for OpenAPI 3.0, as a branch `{ type: 'string', nullable:
  * true, enum: [null] }`, which says "a null string". 3.0's own way is `nullable: true` on the other branches: on the
- * schema itself when one is left, and around a `$ref`, whose siblings 3.0 ignores.
+ * schema itself when one is left (the union's own keywords, such as its description, kept), and around a `$ref`, whose
+ * siblings 3.0 ignores. A union of nulls only stays as it is.
  */
 function foldNullBranch (schema: Json, branches: unknown[]): void {
-  const others = branches.filter(branch => !(isObject(branch) && branch.nullable === true && Array.isArray(branch.enum) && branch.enum.length === 1 && branch.enum[0] === null))
-  if (others.length === branches.length) return
+  const others = branches.filter(branch => !isNullSchema(branch))
+  if (others.length === branches.length || others.length === 0) return
   const nullable = (others as Json[]).map(branch => typeof branch.$ref === 'string' ? { allOf: [branch], nullable: true } : { ...branch, nullable: true })
   delete schema.anyOf
-  if (nullable.length === 1) Object.assign(schema, nullable[0])
+  if (nullable.length === 1) Object.assign(schema, nullable[0], { ...schema })
   else schema.anyOf = nullable
 }
 

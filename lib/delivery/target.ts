@@ -43,10 +43,10 @@ export interface ResponseContext {
 /** Resolves a callback's target from the request being handled, by the route's registered callbacks. */
 export function createTargetResolver (policy: AddressPolicy, registry: DeliveryRegistry) {
   return function resolve (definition: CallbackDefinition, request: FastifyRequest, response?: ResponseContext): TargetResult {
-    const { schema } = request.routeOptions
-    const callback = (schema === undefined ? undefined : registry.ofRoute(schema))?.find(entry => entry.definition === definition)
+    const { schema, method, url } = request.routeOptions
+    const callback = (schema === undefined ? undefined : registry.ofRoute(schema, { method, url }))?.find(entry => entry.definition === definition)
     if (callback === undefined) {
-      throw new CallbackNotOnRouteError(describeDefinition(definition), `route ${request.method} ${request.routeOptions.url}`)
+      throw new CallbackNotOnRouteError(describeDefinition(definition), `route ${request.method} ${url}`)
     }
     const { key, name, template } = callback
     if (template.needsResponse && response === undefined) throw new ResponseRequiredError(`callback "${name}"`, template.key)

@@ -4,6 +4,8 @@ import type { Json } from '../util/json.js'
 const GENERATED_ID = /^T\d+$/
 // values, not schemas: a `$id` or `title` in them is data
 const DATA_KEYWORDS = new Set(['const', 'default', 'enum', 'example', 'examples'])
+// maps of schemas by a name of the app's, which may be `default` or `examples`
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'])
 
 /**
  * @fastify/swagger gives a schema with an `$id` and no title its `$id` as a title, and the document does not say
@@ -23,9 +25,9 @@ export function createSchemaTitles (): SchemaTitles {
   return {
     add (schemas) {
       // a work list, as schemas may be thousands deep
-      const pending = [schemas]
+      const pending: Array<[node: unknown, namesSchemas: boolean]> = [[schemas, false]]
       while (pending.length > 0) {
-        const node = pending.pop()
+        const [node, namesSchemas] = pending.pop()!
         // plain data only: a zod schema (a class instance) is written by the plugin, not by @fastify/swagger
         if (typeof node !== 'object' || node === null || seen.has(node) || !isPlain(node)) continue
         seen.add(node)
@@ -33,7 +35,8 @@ export function createSchemaTitles (): SchemaTitles {
         if (typeof title === 'string') ownTitles.add(title)
         else if (typeof $id === 'string') untitledIds.add($id)
         for (const [key, value] of Object.entries(node)) {
-          if (!DATA_KEYWORDS.has(key)) pending.push(value)
+          if (namesSchemas) pending.push([value, false])
+          else if (!DATA_KEYWORDS.has(key)) pending.push([value, SCHEMA_MAPS.has(key)])
         }
       }
     },

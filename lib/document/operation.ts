@@ -115,17 +115,27 @@ function defaultDescription (code: string): string {
   return code.startsWith('2') ? 'Successful Response' : 'Default Response'
 }
 
-// A definition used by several routes is described once, unless a parameter container is a `$ref`,
-// which each route resolves against its own shared schemas.
-const shapes = new WeakMap<OperationDefinition, { shape: OperationShape, schemas: unknown[] }>()
+/**
+ * What one app remembers of the operations it describes. One app's: its routes are read in one pass at ready(),
+ * while an app may change a definition's schema objects before the next app reads them.
+ */
+export interface DescriptionMemo {
+  /** A definition used by several routes is described once, unless a parameter container is a `$ref`, which each route resolves against its own shared schemas. */
+  shapes: WeakMap<OperationDefinition, { shape: OperationShape, schemas: unknown[] }>
+}
+
+export function createDescriptionMemo (): DescriptionMemo {
+  return { shapes: new WeakMap() }
+}
 
 /** The skeleton of a complete Operation, and the schemas @fastify/swagger must convert for it. */
 export function describeOperation (
   definition: OperationDefinition,
   fields: { summary: string, operationId: string },
-  resolveContainer: ContainerResolver
+  resolveContainer: ContainerResolver,
+  memo: DescriptionMemo
 ): { skeleton: OperationSkeleton, schemas: unknown[] } {
-  const { shape, schemas } = shapes.get(definition) ?? describeShape(definition, resolveContainer)
+  const { shape, schemas } = memo.shapes.get(definition) ?? describeShape(definition, resolveContainer, memo)
   // built field by field, in the document's order: this runs once per route that uses the definition
   const described: Json = { summary: fields.summary }
   if (definition.description !== undefined) described.description = definition.description
@@ -139,7 +149,7 @@ export function describeOperation (
   return { skeleton: { fields: described, shape }, schemas }
 }
 
-function describeShape (definition: OperationDefinition, resolveContainer: ContainerResolver): { shape: OperationShape, schemas: unknown[] } {
+function describeShape (definition: OperationDefinition, resolveContainer: ContainerResolver, memo: DescriptionMemo): { shape: OperationShape, schemas: unknown[] } {
   const schemas: unknown[] = []
   const { schema } = definition
   const shape: OperationShape = { documented: new Map(), parameters: [], responses: [] }
@@ -173,7 +183,7 @@ function describeShape (definition: OperationDefinition, resolveContainer: Conta
     if (response.type !== 'null') described.content = addContent(shape, schemas, isZodSchema(value) ? value : response, schema.produces, 'input')
     shape.responses.push([code, described])
   }
-  if (cacheable) shapes.set(definition, { shape, schemas })
+  if (cacheable) memo.shapes.set(definition, { shape, schemas })
   return { shape, schemas }
 }
 
@@ -188,7 +198,8 @@ interface CarriedSchemas {
   exampled: boolean
 }
 
-// One definition's schemas are the same array for every route that uses it: they are looked at once.
+// One definition's schemas are the same array for every route of one app that uses it: they are looked at once.
+// Each app describes a definition anew (DescriptionMemo), so its arrays are its own.
 const carriedForms = new WeakMap<unknown[], CarriedSchemas>()
 
 function carriedForm (schemas: unknown[]): CarriedSchemas {

@@ -1,9 +1,13 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import type { ConvertedSchemas } from './operation.js'
+import { createDescriptionMemo } from './operation.js'
+import type { ConvertedSchemas, DescriptionMemo } from './operation.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 import { createSchemaTitles } from './generated-titles.js'
 import type { SchemaTitles } from './generated-titles.js'
+import { identityMemo } from '../util/identity-memo.js'
+import type { IdentityMemo } from '../util/identity-memo.js'
+import type { CallbackUrlTemplate } from '../expression/template.js'
 
 /** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
 export interface CarriedOperation {
@@ -33,6 +37,9 @@ export interface CallbackRegistry {
   sharing: { enabled: boolean, definitions: WeakMap<object, number>, next: number }
   /** What the schemas @fastify/swagger converts say about their titles. */
   titles: SchemaTitles
+  /** Callback URL templates by the key and the route's schema objects, as routes share them; one app's, as `descriptions`. */
+  templates: IdentityMemo<CallbackUrlTemplate>
+  descriptions: DescriptionMemo
 }
 
 /** An operationId-safe form of a name or path. */
@@ -71,5 +78,5 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
 }
 
 export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles() }
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo() }
 }

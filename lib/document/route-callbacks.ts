@@ -11,7 +11,6 @@ import { carryOperation, claimDefinitionOperationId, claimOperationId, identifie
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate, ParentRoute } from '../expression/template.js'
-import { identityMemo } from '../util/identity-memo.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
@@ -134,8 +133,9 @@ export function processRouteCallbacks (
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
     referenced.set(name, label)
-    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary or description
-    const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : object
+    // nothing to convert: the carrier only brings the reference back in its place; 3.0's Reference Object has no summary
+    // or description. A copy: the app may give several routes one object, which YAML would write as an alias
+    const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : { ...object }
     const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
     const operation: CarriedOperation = { name, key: '', method: '', label, schemas: [], assemble, reference: { ref: object.$ref as string, checkKey } }
     carried.push(operation)
@@ -154,7 +154,7 @@ export function processRouteCallbacks (
   const parentId = typeof route.schema.operationId === 'string' ? route.schema.operationId : identifier(`${method.toLowerCase()}_${route.url}`)
   const compiled = entries.map(({ name, definition }) => {
     const label = `${routeLabel}, callback "${name}"`
-    return { name, definition, label, template: routeTemplate(definition.url, route.schema, () => ({ ...parentRoute(), label })) }
+    return { name, definition, label, template: routeTemplate(registry.templates, definition.url, route.schema, () => ({ ...parentRoute(), label })) }
   })
   const shares = registry.sharing.enabled ? shareKeys(compiled, rawNames, registry.sharing) : new Map<string, string>()
   const baseIds = compiled.map(({ name, definition }) => `${parentId}_${identifier(name)}_${definition.method.toLowerCase()}`)
@@ -176,9 +176,7 @@ export function processRouteCallbacks (
 // A template depends only on the key and the route's schemas: routes that share those objects share the compiled
 // template, and each route is still checked, as its own schemas are the key. A check that read a shared schema
 // (`$ref`) is not shared, as each context has its own shared schemas.
-const templates = identityMemo<CallbackUrlTemplate>()
-
-function routeTemplate (url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
+function routeTemplate (templates: CallbackRegistry['templates'], url: string, schema: Json, parentRoute: () => ParentRoute): CallbackUrlTemplate {
   const inputs = [url, schema.querystring, schema.params, schema.headers, schema.body, schema.response]
   const known = templates.get(inputs)
   if (known !== undefined) return known
@@ -214,12 +212,24 @@ function shareKeys (
 }
 
 /** A definition, and its nested callbacks, documented the same on every route: no parameter container is a `$ref`. */
-function sharable (definition: CallbackDefinition, label: string): boolean {
+function sharable (definition: CallbackDefinition, label: string, depth = 0): boolean {
   const { headers, querystring } = definition.schema as Json
   if ([headers, querystring].some(container => isObject(container) && container.$ref !== undefined)) return false
-  const nested = definition.callbacks === undefined ? [] : namedDefinitions(label, definition.callbacks, 'callbacks')
+  const nested = definition.callbacks === undefined ? [] : nestedDefinitions(definition, label, depth)
   // a raw map here is refused when the callback is described, unless it is hidden and never described
-  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`))
+  return nested !== undefined && nested.every(({ name, definition }) => sharable(definition, `${label}, callback "${name}"`, depth + 1))
+}
+
+// Callbacks nest by definitions, and a record can be changed after a definition is made to hold the definition itself
+const MAX_CALLBACK_NESTING = 32
+
+/** The named definitions of the callbacks of an operation `depth` levels below a route's callbacks or a webhook; undefined for a raw map. */
+function nestedDefinitions (definition: OperationDefinition, label: string, depth: number): NamedCallback[] | undefined {
+  // the operation and those above it are depth + 1 levels: its callbacks would be one more
+  if (depth + 1 >= MAX_CALLBACK_NESTING) {
+    throw new InvalidDefinitionError(label, `callbacks nest more than ${MAX_CALLBACK_NESTING} levels deep, or a definition is among its own callbacks`)
+  }
+  return namedDefinitions(label, definition.callbacks, 'callbacks')
 }
 
 export interface DescribedOperation {
@@ -238,11 +248,12 @@ export function describeWithCallbacks (
   label: string,
   registry: CallbackRegistry,
   resolveRef: (ref: string) => unknown,
-  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label)
+  containers: ContainerResolver = (container, key) => resolveContainer(container, key, resolveRef, label),
+  depth = 0
 ): DescribedOperation {
   const { operationId } = fields
-  const { skeleton, schemas } = describeOperation(definition, fields, containers)
-  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef)
+  const { skeleton, schemas } = describeOperation(definition, fields, containers, registry.descriptions)
+  const nested = nestedCallbacks(definition, operationId, label, registry, resolveRef, depth)
   if (nested.length === 0) return { schemas, assemble: (converted, openapi30) => assembleOperation(skeleton, converted, openapi30, registry.sent) }
   return {
     schemas: [...schemas, ...nested.flatMap(({ described }) => described.schemas)],
@@ -263,10 +274,11 @@ function nestedCallbacks (
   operationId: string,
   label: string,
   registry: CallbackRegistry,
-  resolveRef: (ref: string) => unknown
+  resolveRef: (ref: string) => unknown,
+  depth: number
 ): Array<{ name: string, key: string, method: string, described: DescribedOperation }> {
   if (definition.callbacks === undefined) return []
-  const entries = namedDefinitions(label, definition.callbacks, 'callbacks')
+  const entries = nestedDefinitions(definition, label, depth)
   if (entries === undefined) throw new InvalidDefinitionError(label, `callbacks of a ${definition.kind} must be router.routes, a callback definition or a record of them`)
   // a zod definition's schemas are read as the JSON Schema of what the plugin sends
   const { querystring, headers, body, response } = readableSchemas(definition.schema as Json, 'output')
@@ -281,7 +293,7 @@ function nestedCallbacks (
     places.add(place)
     if (nested.hide) return []
     const nestedId = claimDefinitionOperationId(registry, nested.operationId, `${operationId}_${identifier(name)}_${method}`, nestedLabel)
-    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef) }]
+    return [{ name, key: template.key, method, described: describeWithCallbacks(nested, { summary: nested.summary ?? titleCase(name), operationId: nestedId }, nestedLabel, registry, resolveRef, undefined, depth + 1) }]
   })
 }
 

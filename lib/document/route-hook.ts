@@ -6,15 +6,22 @@ import type { CallbackRegistry } from './registry.js'
 import { processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
 import type { NamedCallback, RouteCallback } from './route-callbacks.js'
 
-/** A route's callbacks, and the schema object the route keeps: request.routeOptions.schema gives it back. */
+/**
+ * A route's callbacks, and what request.routeOptions gives back of the route: the schema object it keeps (a later
+ * onRoute hook may give several routes one), its method and its url.
+ */
 export interface DocumentedRoute {
   schema: FastifySchema
+  method: string | readonly string[]
+  url: string
   callbacks: RouteCallback[]
 }
 
 /** A route as the plugin's onRoute hook saw it, with what its contexts gave it then. */
 export interface SeenRoute {
   routeOptions: RouteOptions
+  /** The url Fastify's request.routeOptions gives: Fastify may change routeOptions.url afterwards (a prefix's trailing slash twin). */
+  url: string
   getSchema: (id: string) => unknown
   inherited: readonly NamedCallback[]
 }
@@ -27,7 +34,7 @@ export interface SeenRoute {
  */
 export function seeRoute (routeOptions: RouteOptions, getSchema: (id: string) => unknown, inherited: readonly NamedCallback[]): SeenRoute {
   if (routeOptions.schema !== undefined || inherited.length > 0) routeOptions.schema = { ...routeOptions.schema }
-  return { routeOptions, getSchema, inherited }
+  return { routeOptions, url: routeOptions.url, getSchema, inherited }
 }
 
 /**
@@ -36,7 +43,7 @@ export function seeRoute (routeOptions: RouteOptions, getSchema: (id: string) =>
  * the operations it will convert. Undefined when the route has no callbacks.
  */
 export function documentRoute (
-  { routeOptions, getSchema, inherited }: SeenRoute,
+  { routeOptions, url, getSchema, inherited }: SeenRoute,
   registry: CallbackRegistry
 ): DocumentedRoute | undefined {
   const method = Array.isArray(routeOptions.method) ? routeOptions.method.join(',') : routeOptions.method
@@ -69,17 +76,17 @@ export function documentRoute (
   const copy: FastifySchema = { ...schema }
   copy.callbacks = native as unknown as FastifySchema['callbacks']
   routeOptions.schema = copy
-  return { schema, callbacks: processed.callbacks }
+  return { schema, method: routeOptions.method, url, callbacks: processed.callbacks }
 }
 
 /**
  * Reads every route seen so far, in the order they were declared, so that generated operationIds are the same in
  * every process; `addRoute` gets each route's callbacks for target().
  */
-export function documentRoutes (seen: SeenRoute[], registry: CallbackRegistry, addRoute: (schema: FastifySchema, callbacks: RouteCallback[]) => void): void {
+export function documentRoutes (seen: SeenRoute[], registry: CallbackRegistry, addRoute: (route: DocumentedRoute) => void): void {
   for (const route of seen) {
     const documented = documentRoute(route, registry)
-    if (documented !== undefined) addRoute(documented.schema, documented.callbacks)
+    if (documented !== undefined) addRoute(documented)
     // what @fastify/swagger will convert: the route's schemas, its callbacks' carriers among them
     registry.titles.add(route.routeOptions.schema)
   }
