@@ -481,3 +481,18 @@ test('a parameter container may be a shared schema; several examples become name
   t.same(operation.requestBody.content['application/json'].examples, { example1: { value: { id: 'a' } }, example2: { value: { id: 'b' } } })
   t.same(await validationErrors(document), [])
 })
+
+test('an object the app gives several routes is written out in each place in the YAML, with no anchors or aliases', async (t) => {
+  const app = await appWith({ openapi: '3.1.0' })
+  // one raw map, its parameters and examples objects, on two routes
+  const parameters = [{ name: 'x-trace', in: 'header', schema: { type: 'string' } }]
+  const raw = { event: { '{$request.body#/callback_url}': { post: { parameters, responses: { 200: { description: 'OK' } } } } } }
+  const body = { type: 'object', properties: { callback_url: { type: 'string' } } }
+  app.post('/a', { schema: { body, callbacks: raw } }, async () => ({}))
+  app.post('/b', { schema: { body, callbacks: raw } }, async () => ({}))
+  await app.ready()
+  const yaml = app.swagger({ yaml: true }) as string
+  t.notMatch(yaml, /[&*]a\d+\b/, 'no anchor, no alias')
+  t.same(parse(yaml), JSON.parse(JSON.stringify(app.swagger())), 'the same document')
+  t.same(parse(yaml).paths['/b'].post.callbacks.event['{$request.body#/callback_url}'].post.parameters, parameters)
+})

@@ -47,8 +47,9 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
     if (options?.yaml !== true) return document
     let yaml = yamlOf.get(document)
     if (yaml === undefined) {
-      // the same options @fastify/swagger stringifies with
-      yaml = stringify(document, { strict: false })
+      // @fastify/swagger's options, and no anchors: an object the app gives several routes (a raw map's parameters)
+      // is written out in each place, as readers that do not resolve YAML aliases expect
+      yaml = stringify(document, { strict: false, aliasDuplicateObjects: false })
       yamlOf.set(document, yaml)
     }
     return yaml
