@@ -165,7 +165,7 @@ async function instructionRow (port: number): Promise<Row> {
       baseline: `${(agent / 1000).toFixed(1)} k`,
       subject: `${(send / 1000).toFixed(1)} k`,
       ratio: (agent / send).toFixed(3),
-      spread: 'deterministic',
+      spread: 'one run',
       target: ''
     }
   } finally {
