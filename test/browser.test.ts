@@ -3,6 +3,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import type { Browser, Locator, Page } from 'playwright-core'
 import Fastify from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { Type } from '@sinclair/typebox'
@@ -23,7 +24,11 @@ whenInstalled(CHROMIUM, chromiumMissing, () => {
 
   /** The example's /docs in a fresh page, with Chromium's console errors and any request leaving the app. */
   async function openDocs (t: Test, openapi: string): Promise<{ page: Page, consoleErrors: string[], outside: string[] }> {
-    const app = await buildApp({ openapi, delivery: { secret: SECRET } })
+    return await openPage(t, await buildApp({ openapi, delivery: { secret: SECRET } }))
+  }
+
+  /** An app's /docs in a fresh page, with Chromium's console errors and any request leaving the app; the app is closed after the test. */
+  async function openPage (t: Test, app: FastifyInstance): Promise<{ page: Page, consoleErrors: string[], outside: string[] }> {
     const origin = await app.listen({ host: '127.0.0.1', port: 0 })
     const context = await browser.newContext()
     t.teardown(async () => {
@@ -141,19 +146,7 @@ whenInstalled(CHROMIUM, chromiumMissing, () => {
     for (const url of ['/orders', '/refunds']) app.post(url, { schema: { body: Type.Object({ callback_url: Type.String() }), callbacks: [paid] } }, async () => ({}))
     await app.ready()
     t.same((app.swagger() as any).paths['/refunds'].post.callbacks, { paid: { $ref: '#/components/callbacks/paid' } }, 'the document $refs it')
-    const origin = await app.listen({ host: '127.0.0.1', port: 0 })
-    const context = await browser.newContext()
-    t.teardown(async () => {
-      await context.close()
-      await app.close()
-    })
-    const page = await context.newPage()
-    page.setDefaultTimeout(15_000)
-    const consoleErrors: string[] = []
-    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()) })
-    const outside: string[] = []
-    page.on('request', (request) => { if (new URL(request.url()).origin !== origin) outside.push(request.url()) })
-    await page.goto(`${origin}/docs`)
+    const { page, consoleErrors, outside } = await openPage(t, app)
     for (const url of ['/orders', '/refunds']) {
       const route = operation(page, 'post', url)
       await expand(route)

@@ -1,4 +1,4 @@
-import { isObject } from '../util/json.js'
+import { eachObject, isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
 
 /**
@@ -58,15 +58,7 @@ function hasNameToEscape (schemas: unknown[]): boolean {
   return found
 }
 
-/** Calls `visit` with every object below `roots` that has a `properties` map, once each, by a work list. */
+/** Calls `visit` with every object below `roots` that has a `properties` map, once each. */
 function eachSchemaObject (roots: unknown[], visit: (node: Json, properties: Json) => void): void {
-  const visited = new Set<unknown>()
-  const pending: unknown[] = [...roots]
-  while (pending.length > 0) {
-    const node = pending.pop()
-    if (typeof node !== 'object' || node === null || visited.has(node)) continue
-    visited.add(node)
-    if (!Array.isArray(node) && isObject((node as Json).properties)) visit(node as Json, (node as Json).properties as Json)
-    for (const value of Object.values(node)) pending.push(value)
-  }
+  eachObject(roots, node => { if (!Array.isArray(node) && isObject((node as Json).properties)) visit(node as Json, (node as Json).properties as Json) })
 }

@@ -1,5 +1,5 @@
 import type { OperationDefinition } from '../definition/definition.js'
-import { isObject } from '../util/json.js'
+import { eachObject, isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
@@ -213,19 +213,6 @@ function carriedForm (schemas: unknown[]): CarriedSchemas {
     carriedForms.set(schemas, form)
   }
   return form
-}
-
-/** Calls `visit` with every object or array below `roots`, once each, by a work list: schemas may be deep, and share objects. */
-function eachObject (roots: unknown[], visit: (node: object) => void): void {
-  const visited = new Set<unknown>()
-  const pending: unknown[] = [...roots]
-  while (pending.length > 0) {
-    const node = pending.pop()
-    if (typeof node !== 'object' || node === null || visited.has(node)) continue
-    visited.add(node)
-    visit(node)
-    for (const value of Object.values(node)) pending.push(value)
-  }
 }
 
 export function toNative (id: string, schemas: unknown[]): NativeOperation {
