@@ -8,11 +8,12 @@ import { createContextCallbacks, holdsDefinitions } from './document/context-cal
 import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
-import { documentRoutes, seeRoute } from './document/route-hook.js'
+import { declaresCallbacks, documentRoutes, seeRoute } from './document/route-hook.js'
 import type { SeenRoute } from './document/route-hook.js'
 import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
-import { WEBHOOKS_SCHEMA_ID, createWebhooks } from './document/webhooks.js'
+import { createWebhooks } from './document/webhooks.js'
+import { CARRIER_SCHEMA_ID } from './document/schema-carrier.js'
 import type { WebhookRouter } from './document/webhooks.js'
 
 export interface FastifyOpenapiCallbacksOptions {
@@ -110,11 +111,12 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     seenRoutes.push(seeRoute(routeOptions, id => this.getSchema(id), contextCallbacks.of(this)))
   })
 
-  // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's
+  // @fastify/swagger reads the shared schemas in its own onReady, which runs before this plugin's: every route is
+  // declared by then, but not yet read
   const getSchemas = fastify.getSchemas
   fastify.getSchemas = function () {
-    const carrier = webhooks.carrierSchema()
-    return carrier === undefined ? getSchemas.call(this) : { ...getSchemas.call(this), [WEBHOOKS_SCHEMA_ID]: carrier }
+    const carrier = registry.carrier.sharedSchemas(() => webhooks.documented() || seenRoutes.some(declaresCallbacks))
+    return carrier === undefined ? getSchemas.call(this) : { ...getSchemas.call(this), [CARRIER_SCHEMA_ID]: carrier }
   }
 
   // Building the document now is what lets a route the plugin never saw fail at startup, not on the first /docs request.
@@ -125,6 +127,7 @@ const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = asy
     registry.titles.add(sharedSchemas)
     contexts.length = 0
     webhooks.seal()
+    registry.carrier.seal(registry.titles)
     for (const document of documents) document()
     await callbacks.ready()
   })

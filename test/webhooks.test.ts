@@ -34,7 +34,7 @@ test('the example documents FastAPI\'s new-subscription webhook in 3.1', async (
   t.same(parse(app.swagger({ yaml: true }) as string), document)
   t.same((await app.inject('/docs/json')).json(), document)
   t.same(parse((await app.inject('/docs/yaml')).body), document)
-  t.notOk('fastify-openapi-callbacks-webhooks' in app.getSchemas(), 'the app\'s shared schemas are left as they were')
+  t.notOk('fastify-openapi-callbacks-carrier' in app.getSchemas(), 'the app\'s shared schemas are left as they were')
 })
 
 test('every method, route(), and the declared list', async (t) => {

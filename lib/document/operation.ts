@@ -1,5 +1,5 @@
 import type { OperationDefinition } from '../definition/definition.js'
-import { eachObject, isObject } from '../util/json.js'
+import { copyJson, eachObject, isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
@@ -196,20 +196,34 @@ interface CarriedSchemas {
   titled: boolean
   /** Some object has `examples` (or a `$ref` or `$id`, whose target may): 3.0 rewrites nested ones. */
   exampled: boolean
+  /**
+   * Converted the same as a shared schema as in a route: no `$id` or `$ref` (which a shared schema resolves and numbers
+   * differently), no examples (which @fastify/swagger rewrites in shared schemas only) and no `definitions` (which it hoists).
+   */
+  sharable: boolean
 }
+
+// the keywords that a shared schema's conversion treats otherwise than a route's
+const ROUTE_ONLY_KEYWORDS = ['$id', '$ref', 'examples', NAMED_EXAMPLES, 'definitions', '$defs']
 
 // One definition's schemas are the same array for every route of one app that uses it: they are looked at once.
 // Each app describes a definition anew (DescriptionMemo), so its arrays are its own.
 const carriedForms = new WeakMap<unknown[], CarriedSchemas>()
 
-function carriedForm (schemas: unknown[]): CarriedSchemas {
+export function carriedForm (schemas: unknown[]): CarriedSchemas {
   let form = carriedForms.get(schemas)
   if (form === undefined) {
     const escaped = escapeNames(schemas)
     const keys = new Set<string>()
     eachObject(schemas, node => { for (const key of Object.keys(node)) keys.add(key) })
     const referenced = keys.has('$id') || keys.has('$ref')
-    form = { escaped, renamed: escaped !== schemas, titled: referenced || keys.has('title'), exampled: referenced || keys.has('examples') }
+    form = {
+      escaped,
+      renamed: escaped !== schemas,
+      titled: referenced || keys.has('title'),
+      exampled: referenced || keys.has('examples'),
+      sharable: !ROUTE_ONLY_KEYWORDS.some(keyword => keys.has(keyword))
+    }
     carriedForms.set(schemas, form)
   }
   return form
@@ -232,8 +246,11 @@ export function convertedSchemas (carrier: Json, original: unknown[], titles: Sc
   return { schemas, exampled: form.exampled }
 }
 
-/** Schemas as @fastify/swagger converted them; `exampled` unless no nested `examples` can be among them. */
-export interface ConvertedSchemas { schemas: readonly unknown[], exampled: boolean }
+/**
+ * Schemas as @fastify/swagger converted them; `exampled` unless no nested `examples` can be among them; `shared` when
+ * the shared carrier converted them once for every route that uses them.
+ */
+export interface ConvertedSchemas { schemas: readonly unknown[], exampled: boolean, shared?: true }
 
 /** The carrier id of an operation in a built document, if it came through this plugin. */
 export function carrierId (operation: NativeOperation): string | undefined {
@@ -291,12 +308,45 @@ function subschemas (schema: Json): unknown[] {
   ]
 }
 
+/** What an operation holds below its fields: the same for every route whose schemas the shared carrier converted once. */
+interface OperationBody { parameters: Json[] | undefined, requestBody: Json | undefined, responses: Json }
+
+// by the converted schemas of the shared carrier (one document's) and the shape that places them
+const sharedBodies = new WeakMap<readonly unknown[], WeakMap<OperationShape, OperationBody>>()
+
 /**
  * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted (zod schemas
  * written now, for the document's version), with the headers the plugin sends by itself after the declared parameters.
- * It runs once per route and callback: plain objects built field by field, in the document's order.
+ * It runs once per route and callback: plain objects built field by field, in the document's order. Schemas the shared
+ * carrier converted once give every route that uses them a copy of one body (parameters, request body, responses):
+ * each operation owns its objects, so that a change to one route's document is not seen on another.
  */
-export function assembleOperation ({ fields, shape }: OperationSkeleton, { schemas, exampled }: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): Json {
+export function assembleOperation ({ fields, shape }: OperationSkeleton, converted: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): Json {
+  let body: OperationBody | undefined
+  if (converted.shared) {
+    let bodies = sharedBodies.get(converted.schemas)
+    if (bodies === undefined) sharedBodies.set(converted.schemas, bodies = new WeakMap())
+    const built = bodies.get(shape) ?? operationBody(shape, converted, openapi30, sent)
+    // the first route gets the body as built, the next ones a copy of it
+    if (bodies.has(shape)) body = copyJson(built)
+    else bodies.set(shape, body = built)
+  } else {
+    body = operationBody(shape, converted, openapi30, sent)
+  }
+  const operation: Json = { summary: fields.summary }
+  // the note on verifying follows the definition's own description, in its place after the summary
+  const own = fields.description
+  const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
+  if (description !== undefined) operation.description = description
+  // the fields' names are the plugin's and `x-` extensions, never `__proto__`
+  for (const field in fields) if (field !== 'summary' && field !== 'description') operation[field] = fields[field]
+  if (body.parameters !== undefined) operation.parameters = body.parameters
+  if (body.requestBody !== undefined) operation.requestBody = body.requestBody
+  operation.responses = body.responses
+  return operation
+}
+
+function operationBody (shape: OperationShape, { schemas, exampled }: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): OperationBody {
   const converted = schemas.map((schema, slot) => shape.documented.get(slot)?.(openapi30) ?? schema) as Json[]
   // a zod schema, written now, may hold nested `examples`
   const nested30 = openapi30 && (exampled || shape.documented.size > 0)
@@ -311,13 +361,6 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, { schem
     type,
     examples === undefined ? media(slot) : { schema: media(slot).schema, examples: structuredClone(examples) }
   ]))
-  const operation: Json = { summary: fields.summary }
-  // the note on verifying follows the definition's own description, in its place after the summary
-  const own = fields.description
-  const description = sent.note === undefined || typeof own !== 'string' ? own ?? sent.note : `${own}\n\n${sent.note}`
-  if (description !== undefined) operation.description = description
-  // the fields' names are the plugin's and `x-` extensions, never `__proto__`
-  for (const field in fields) if (field !== 'summary' && field !== 'description') operation[field] = fields[field]
   const parameters: Json[] = []
   for (const { name, in: location, required, description, schema: slot } of shape.parameters) {
     const parameter: Json = { name, in: location, required }
@@ -329,21 +372,20 @@ export function assembleOperation ({ fields, shape }: OperationSkeleton, { schem
     parameters.push(parameter)
   }
   for (const parameter of sent.parameters()) parameters.push(parameter)
-  if (parameters.length > 0) operation.parameters = parameters
+  let requestBody: Json | undefined
   if (shape.requestBody !== undefined) {
     const { content, description } = shape.requestBody
-    const requestBody: Json = description === undefined ? {} : { description }
+    requestBody = description === undefined ? {} : { description }
     requestBody.required = true
     requestBody.content = contentOf(content)
-    operation.requestBody = requestBody
   }
-  operation.responses = Object.fromEntries(shape.responses.map(([code, { headers, content, description }]) => {
+  const responses = Object.fromEntries(shape.responses.map(([code, { headers, content, description }]) => {
     const response: Json = { description }
     if (headers !== undefined) response.headers = Object.fromEntries(headers.map(([name, { schema, description }]) => [name, description === undefined ? { schema: converted[schema] } : { description, schema: converted[schema] }]))
     if (content !== undefined) response.content = contentOf(content)
     return [code, response]
   }))
-  return operation
+  return { parameters: parameters.length > 0 ? parameters : undefined, requestBody, responses }
 }
 
 /**

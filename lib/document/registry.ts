@@ -8,6 +8,8 @@ import type { SchemaTitles } from './generated-titles.js'
 import { identityMemo } from '../util/identity-memo.js'
 import type { IdentityMemo } from '../util/identity-memo.js'
 import type { CallbackUrlTemplate } from '../expression/template.js'
+import { createSchemaCarrier } from './schema-carrier.js'
+import type { SchemaCarrier } from './schema-carrier.js'
 
 /** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
 export interface CarriedOperation {
@@ -19,6 +21,8 @@ export interface CarriedOperation {
   label: string
   /** The schemas the carrier takes through @fastify/swagger's conversion. */
   schemas: unknown[]
+  /** The schemas travel in the shared carrier, converted once for every operation that has them, not in this operation's carrier. */
+  viaCarrier: boolean
   /** The complete Operation, from the schemas as @fastify/swagger converted them. */
   assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
   /** A Reference Object the app wrote in place of this callback: put in the document as it is, once it resolves there. */
@@ -40,6 +44,7 @@ export interface CallbackRegistry {
   /** Callback URL templates by the key and the route's schema objects, as routes share them; one app's, as `descriptions`. */
   templates: IdentityMemo<CallbackUrlTemplate>
   descriptions: DescriptionMemo
+  carrier: SchemaCarrier
 }
 
 /** An operationId-safe form of a name or path. */
@@ -78,5 +83,5 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
 }
 
 export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo() }
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo(), carrier: createSchemaCarrier() }
 }

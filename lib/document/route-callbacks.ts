@@ -73,6 +73,8 @@ export function namedDefinitions (routeLabel: string, callbacks: unknown, option
   })
 }
 
+const NO_SCHEMAS: unknown[] = []
+
 export interface ProcessedCallbacks {
   /**
    * The map handed to @fastify/swagger in place of the route's `schema.callbacks`. @fastify/swagger builds plain
@@ -122,13 +124,15 @@ export function processRouteCallbacks (
     if (carried.some(other => other.name === name && other.key === key && other.method === method)) {
       throw new DuplicateDefinitionError(label, `${method.toUpperCase()} ${key} is declared twice under this name`)
     }
-    const operation: CarriedOperation = { name, key, method, label, schemas, assemble }
+    // a definition's schemas are the same array on every route that uses it: converted once, in the shared carrier
+    const viaCarrier = registry.carrier.share(schemas)
+    const operation: CarriedOperation = { name, key, method, label, schemas, viaCarrier, assemble }
     if (share !== undefined) operation.share = share
     carried.push(operation)
     const id = carryOperation(registry, operation)
     // the same names on every route, so that these objects share their shapes; the carrier id is a value
     const position = `callback-${carried.length}`
-    native[position] = { [position]: { [method]: toNative(id, schemas) } }
+    native[position] = { [position]: { [method]: toNative(id, viaCarrier ? NO_SCHEMAS : schemas) } }
   }
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
@@ -137,11 +141,11 @@ export function processRouteCallbacks (
     // or description. A copy: the app may give several routes one object, which YAML would write as an alias
     const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : { ...object }
     const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
-    const operation: CarriedOperation = { name, key: '', method: '', label, schemas: [], assemble, reference: { ref: object.$ref as string, checkKey } }
+    const operation: CarriedOperation = { name, key: '', method: '', label, schemas: NO_SCHEMAS, viaCarrier: false, assemble, reference: { ref: object.$ref as string, checkKey } }
     carried.push(operation)
     const id = carryOperation(registry, operation)
     const position = `callback-${carried.length}`
-    native[position] = { [position]: { post: toNative(id, []) } }
+    native[position] = { [position]: { post: toNative(id, NO_SCHEMAS) } }
   }
   const rawNames = own === undefined ? processRawMap(route.callbacks as Json, parentRoute(), registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own

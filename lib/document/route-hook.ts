@@ -37,6 +37,12 @@ export function seeRoute (routeOptions: RouteOptions, getSchema: (id: string) =>
   return { routeOptions, url: routeOptions.url, getSchema, inherited }
 }
 
+/** The route may have callbacks to document: its own, or its contexts'. */
+export function declaresCallbacks ({ routeOptions, inherited }: SeenRoute): boolean {
+  const callbacks = routeOptions.schema?.callbacks
+  return callbacks === undefined ? inherited.length > 0 : callbacks !== false
+}
+
 /**
  * What the plugin does with each route it saw, once every onRoute hook has run (at onReady, before the document is
  * built): it claims the route's operationId, and gives @fastify/swagger a copy of the schema whose `callbacks` are

@@ -8,6 +8,7 @@ import { resolveReferences, shareCallbacks } from './callback-components.js'
 import type { ReferencedCallback, SharedCandidates } from './callback-components.js'
 import type { NativeOperation } from './operation.js'
 import type { CallbackRegistry } from './registry.js'
+import type { FromCarrier } from './schema-carrier.js'
 import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
 import type { Json } from '../util/json.js'
@@ -19,8 +20,8 @@ type SwaggerFunction = (options?: { yaml?: boolean }) => unknown
 
 export interface DocumentHooks {
   registry: CallbackRegistry
-  /** Adds what the plugin puts beside the paths (webhooks), whatever the document's version. */
-  extend: (document: Json) => void
+  /** Adds what the plugin puts beside the paths (webhooks), whatever the document's version, from their converted schemas. */
+  extend: (document: Json, fromCarrier: FromCarrier) => void
   /** Called once per document that cannot express callbacks (Swagger 2.0). */
   unsupported: (document: Json) => void
 }
@@ -59,6 +60,9 @@ export function completeSwaggerDecorator (fastify: FastifyInstance, decorator: s
 }
 
 function completeDocument (document: Json, hooks: DocumentHooks): void {
+  const { registry } = hooks
+  // out of the components first, whatever the version: the carrier is the plugin's, not the app's
+  const fromCarrier = registry.carrier.take(document, registry.titles)
   if (typeof document.openapi === 'string') {
     const { openapi } = document
     const openapi30 = openapi.startsWith('3.0')
@@ -67,7 +71,7 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
     const references: ReferencedCallback[] = []
     const complete = (operation: unknown, method: string, path: string): void => {
       if (isObject(operation) && isObject(operation.callbacks)) {
-        const completed = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, hooks.registry)
+        const completed = completeCallbacks(operation.callbacks, document, `${method} ${path}`, openapi30, registry, fromCarrier)
         operation.callbacks = completed.callbacks
         if (!query) refuseQuery(operation.callbacks as Json, `route ${method} ${path}`)
         references.push(...completed.references)
@@ -95,8 +99,8 @@ function completeDocument (document: Json, hooks: DocumentHooks): void {
   } else {
     hooks.unsupported(document)
   }
-  hooks.extend(document)
-  dropGeneratedTitles(document, hooks.registry.titles)
+  hooks.extend(document, fromCarrier)
+  dropGeneratedTitles(document, registry.titles)
 }
 
 /** The QUERY method is a Path Item field since OpenAPI 3.2.0. */
@@ -127,7 +131,8 @@ function completeCallbacks (
   document: Json,
   routeLabel: string,
   openapi30: boolean,
-  registry: CallbackRegistry
+  registry: CallbackRegistry,
+  fromCarrier: FromCarrier
 ): { callbacks: Json, shares: Map<string, string>, references: ReferencedCallback[] } {
   const operations: Parameters<typeof callbacksObject>[0] & unknown[] = []
   const shares = new Map<string, string>()
@@ -141,7 +146,8 @@ function completeCallbacks (
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
         const { name, key, method, label, reference, share } = carried
-        const operation = carried.assemble(convertedSchemas(native.responses, carried.schemas, registry.titles), openapi30)
+        const converted = carried.viaCarrier ? fromCarrier(carried.schemas, label) : convertedSchemas(native.responses, carried.schemas, registry.titles)
+        const operation = carried.assemble(converted, openapi30)
         if (reference !== undefined) {
           operations.push({ name, reference: operation })
           references.push({ label, ...reference })

@@ -3,12 +3,13 @@ import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../defi
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError, QueryMethodError } from '../util/errors.js'
-import { CARRIER, convertedSchemas, titleCase, toNative } from './operation.js'
+import { titleCase } from './operation.js'
 import { describeWithCallbacks } from './route-callbacks.js'
 import type { DescribedOperation } from './route-callbacks.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
 import { refuseQuery, supportsQuery } from './swagger-decorator.js'
-import { dropComponentsOnlyFor, schemaComponents } from './components.js'
+import { dropComponentsOnlyFor } from './components.js'
+import type { FromCarrier } from './schema-carrier.js'
 import type { CallbackRegistry } from './registry.js'
 import { checkSecurity } from './security.js'
 import { isObject } from '../util/json.js'
@@ -27,21 +28,18 @@ export interface WebhookRouter extends MethodShorthands<MethodShorthand> {
   route: <S extends OperationSchema = OperationSchema>(options: WebhookRouteOptions<S>) => WebhookDefinition<S>
 }
 
-/** The id of the shared schema that carries the webhooks' schemas through @fastify/swagger. */
-export const WEBHOOKS_SCHEMA_ID = 'fastify-openapi-callbacks-webhooks'
-
 interface DeclaredWebhook extends DescribedOperation { key: string, definition: WebhookDefinition }
 
 export interface Webhooks {
   router: WebhookRouter
+  /** Some webhook is documented: its schemas need the shared carrier, as webhooks belong to no route. */
+  documented: () => boolean
+  /** Puts the webhooks into a built document (3.1 and later), from their schemas as the shared carrier brought them. */
+  document: (document: Json, fromCarrier: FromCarrier) => void
   /**
-   * Webhooks belong to no route, so their schemas reach @fastify/swagger's conversion as one extra
-   * shared schema, which it converts and turns into components like any other; `document` takes it out again.
+   * Closes declarations: after ready() the document is built, so a later webhook would be missing from it. The
+   * documented webhooks' schemas go into the shared carrier, if it reached @fastify/swagger.
    */
-  carrierSchema: () => Json | undefined
-  /** Puts the webhooks into a built document (3.1 and later), and takes their carrier out of every document. */
-  document: (document: Json) => void
-  /** Closes declarations: after ready() the document is built, so a later webhook would be missing from it. */
   seal: () => void
   /**
    * Every webhook declared so far, in order, with its key: its operationId, unique in the document and the same
@@ -55,6 +53,8 @@ const isDocumented = ({ definition }: DeclaredWebhook): boolean => !definition.h
 
 export function createWebhooks (registry: CallbackRegistry, warn: (message: string) => void): Webhooks {
   const declared: DeclaredWebhook[] = []
+  // the documented webhooks' schemas, in order, once sealed and carried
+  let carried: unknown[] | undefined
   let sealed = false
   let warned = false
 
@@ -83,20 +83,14 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
 
   return {
     router,
-    carrierSchema () {
+    documented: () => declared.some(isDocumented),
+    document (document, fromCarrier) {
       const documented = declared.filter(isDocumented)
-      if (documented.length === 0) return undefined
-      return { $id: WEBHOOKS_SCHEMA_ID, ...toNative(WEBHOOKS_SCHEMA_ID, documented.flatMap(({ schemas }) => schemas)).responses }
-    },
-    document (document) {
-      const { schemas: components } = schemaComponents(document)
-      const carrierName = Object.entries(components).find(([, schema]) => isObject(schema) && schema[CARRIER] === WEBHOOKS_SCHEMA_ID)?.[0]
-      const converted = carrierName === undefined ? undefined : components[carrierName] as Json
-      if (carrierName !== undefined) delete components[carrierName]
+      const converted = carried === undefined ? undefined : fromCarrier(carried, documented.map(({ definition }) => describeDefinition(definition)).join(', '))
       if (typeof document.openapi !== 'string' || document.openapi.startsWith('3.0')) {
         // @fastify/swagger copies its own `openapi.webhooks` option even into 3.0, which has no such field
         if (converted === undefined && document.webhooks === undefined) return
-        const dropped = [converted, document.webhooks]
+        const dropped = [converted?.schemas, document.webhooks]
         delete document.webhooks
         dropComponentsOnlyFor(document, dropped)
         if (!warned) {
@@ -108,8 +102,7 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       if (converted === undefined) return
       // webhook names are the app's: a Map, then Object.fromEntries, so that no name (`__proto__`, `constructor`) reaches a prototype
       const webhooks = new Map(Object.entries(isObject(document.webhooks) ? document.webhooks : {}))
-      const documented = declared.filter(isDocumented)
-      const { schemas: all, exampled } = convertedSchemas(converted, documented.flatMap(({ schemas }) => schemas), registry.titles)
+      const { schemas: all, exampled } = converted
       let offset = 0
       for (const { definition, schemas, assemble } of documented) {
         const own = { schemas: all.slice(offset, offset + schemas.length), exampled }
@@ -127,7 +120,12 @@ export function createWebhooks (registry: CallbackRegistry, warn: (message: stri
       }
       document.webhooks = Object.fromEntries(webhooks)
     },
-    seal () { sealed = true },
+    seal () {
+      sealed = true
+      const documented = declared.filter(isDocumented)
+      const schemas = documented.flatMap(({ schemas }) => schemas)
+      if (documented.length > 0 && registry.carrier.carry(schemas)) carried = schemas
+    },
     declared: () => declared.map(({ key, definition }) => ({ key, definition }))
   }
 }

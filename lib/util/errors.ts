@@ -19,6 +19,11 @@ export const UnprocessedRouteError = createError(
   '%s declares callbacks that fastify-openapi-callbacks did not process. %s',
   500
 )
+export const CarrierLostError = createError(
+  'FST_OPENAPI_CALLBACKS_CARRIER_LOST',
+  '%s: its schemas travel through @fastify/swagger in the shared schema "%s", which is missing from the built document. A transformObject must keep the components it does not know; the plugin takes this one out itself',
+  500
+)
 export const UnresolvedCallbackRefError = createError<'FST_OPENAPI_CALLBACKS_UNRESOLVED_REF', 500, [string, string, string]>(
   'FST_OPENAPI_CALLBACKS_UNRESOLVED_REF',
   '%s: the $ref "%s" %s',

@@ -1,0 +1,57 @@
+import { test } from 'tap'
+import { Type } from '@sinclair/typebox'
+import { callbackRouter } from '../lib/index.js'
+import { appWith, validationErrors } from './helpers.js'
+import type { Json } from './helpers.js'
+
+// A definition's schemas (and the webhooks') reach @fastify/swagger's conversion once, in one shared schema that the
+// plugin takes out of the built document again.
+
+const router = callbackRouter()
+router.post('{$request.query.callback_url}/paid', { name: 'paid', schema: { body: Type.Object({ id: Type.String(), total: Type.Number({ minimum: 0 }) }) } })
+
+async function appDropping (drop: (document: Json) => void, openapi = '3.1.0') {
+  const app = await appWith({ openapi, swaggerOptions: { transformObject: ({ openapiObject }) => { drop(openapiObject as Json); return openapiObject } } })
+  return app
+}
+
+const dropComponents = (document: Json): void => { document.components.schemas = {} }
+
+test('a transformObject that drops the components it does not know fails ready() with a coded error naming the callback', async (t) => {
+  for (const drop of [dropComponents, (document: Json) => { delete document.components }]) {
+    const app = await appDropping(drop)
+    app.post('/invoices', { schema: { querystring: Type.Object({ callback_url: Type.String() }), callbacks: router.routes } }, async () => ({}))
+    await t.rejects(app.ready(), {
+      code: 'FST_OPENAPI_CALLBACKS_CARRIER_LOST',
+      message: /^route POST \/invoices, callback "paid": its schemas travel through @fastify\/swagger in the shared schema "fastify-openapi-callbacks-carrier", which is missing from the built document/
+    })
+    await app.close()
+  }
+})
+
+test('the same for a webhook, whatever the version: in 3.0 too, where webhooks are left out', async (t) => {
+  for (const openapi of ['3.1.0', '3.0.3']) {
+    const app = await appDropping(dropComponents, openapi)
+    app.webhooks.post('subscribed', { schema: { body: Type.Object({ id: Type.String() }) } })
+    await t.rejects(app.ready(), { code: 'FST_OPENAPI_CALLBACKS_CARRIER_LOST', message: /^webhook POST "subscribed": / }, openapi)
+    await app.close()
+  }
+})
+
+test('a transformObject that keeps the carrier: every route documents the definition in full, and the carrier is gone', async (t) => {
+  const app = await appWith({ openapi: '3.1.0', swaggerOptions: { transformObject: ({ openapiObject }) => openapiObject } })
+  for (const path of ['/a', '/b']) app.post(path, { schema: { querystring: Type.Object({ callback_url: Type.String() }), callbacks: router.routes } }, async () => ({}))
+  await app.ready()
+  const document = app.swagger() as Json
+  for (const path of ['/a', '/b']) {
+    const operation = document.paths[path].post.callbacks.paid['{$request.query.callback_url}/paid'].post
+    t.same(operation.requestBody.content['application/json'].schema, {
+      type: 'object',
+      properties: { id: { type: 'string' }, total: { type: 'number', minimum: 0 } },
+      required: ['id', 'total']
+    }, path)
+  }
+  t.same(document.components.schemas, {}, 'the carrier is not among the components')
+  t.same(await validationErrors(document), [])
+  await app.close()
+})
