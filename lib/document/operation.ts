@@ -1,5 +1,5 @@
 import type { OperationDefinition } from '../definition/definition.js'
-import { copyJson, eachObject, isObject } from '../util/json.js'
+import { eachObject, isObject } from '../util/json.js'
 import { documentSchema, isZodSchema, readableSchema } from '../definition/schema-kind.js'
 import type { SchemaIo } from '../definition/schema-kind.js'
 import { escapeNames, restoreNames } from './escaped-names.js'
@@ -318,18 +318,16 @@ const sharedBodies = new WeakMap<readonly unknown[], WeakMap<OperationShape, Ope
  * Puts a complete Operation back together from its skeleton and the schemas @fastify/swagger converted (zod schemas
  * written now, for the document's version), with the headers the plugin sends by itself after the declared parameters.
  * It runs once per route and callback: plain objects built field by field, in the document's order. Schemas the shared
- * carrier converted once give every route that uses them a copy of one body (parameters, request body, responses):
- * each operation owns its objects, so that a change to one route's document is not seen on another.
+ * carrier converted once give every route that uses them one body (parameters, request body, responses), as the same
+ * objects: each route's operation is its own, and JSON and YAML (written without aliases) spell the body out each time.
  */
 export function assembleOperation ({ fields, shape }: OperationSkeleton, converted: ConvertedSchemas, openapi30: boolean, sent: SentHeaders): Json {
   let body: OperationBody | undefined
   if (converted.shared) {
     let bodies = sharedBodies.get(converted.schemas)
     if (bodies === undefined) sharedBodies.set(converted.schemas, bodies = new WeakMap())
-    const built = bodies.get(shape) ?? operationBody(shape, converted, openapi30, sent)
-    // the first route gets the body as built, the next ones a copy of it
-    if (bodies.has(shape)) body = copyJson(built)
-    else bodies.set(shape, body = built)
+    body = bodies.get(shape)
+    if (body === undefined) bodies.set(shape, body = operationBody(shape, converted, openapi30, sent))
   } else {
     body = operationBody(shape, converted, openapi30, sent)
   }
