@@ -2,7 +2,7 @@
 // over several runs; it prints the median ratio and its spread (min–max). Nothing here is a test.
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
@@ -13,9 +13,23 @@ import type { Row } from './rows.js'
 import type { LoopRun } from './loop.js'
 import { durableRows } from './durable-rows.js'
 
-const tsx = ['--import', 'tsx']
+/**
+ * The bench's child processes run as plain JavaScript, transpiled once into .bench/: tsx would add a few hundred
+ * milliseconds to each of the many processes, and under valgrind it takes minutes to load.
+ */
+function compileChildren (): void {
+  mkdirSync('.bench', { recursive: true })
+  for (const file of readdirSync('bench').filter(name => name.endsWith('.ts'))) {
+    const { outputText } = ts.transpileModule(readFileSync(path.join('bench', file), 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    // the bench's own modules, by their compiled names
+    writeFileSync(path.join('.bench', file.replace(/\.ts$/, '.mjs')), outputText.replace(/from '\.\/([\w-]+)\.js'/g, "from './$1.mjs'"))
+  }
+}
+
+const child = (name: string): string => `.bench/${name}.mjs`
+
 function documentRun (mode: 'plugin' | 'raw', routes: number): number {
-  const output = execFileSync(process.execPath, [...tsx, 'bench/document.ts', mode, String(routes)], { encoding: 'utf8' })
+  const output = execFileSync(process.execPath, [child('document'), mode, String(routes)], { encoding: 'utf8' })
   return (JSON.parse(output) as { milliseconds: number }).milliseconds
 }
 
@@ -44,9 +58,9 @@ function documentRows (): Row[] {
 }
 
 async function startServer (mode: 'plugin' | 'baseline'): Promise<{ port: number, child: ChildProcess }> {
-  const child = spawn(process.execPath, [...tsx, 'bench/request-server.ts', mode], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const [chunk] = await once(child.stdout!, 'data') as [Buffer]
-  return { port: Number(chunk.toString().trim()), child }
+  const server = spawn(process.execPath, [child('request-server'), mode], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(server.stdout!, 'data') as [Buffer]
+  return { port: Number(chunk.toString().trim()), child: server }
 }
 
 async function requestsPerSecond (port: number, seconds: number): Promise<number> {
@@ -92,14 +106,14 @@ type DeliveryRound = Record<'agent' | 'request' | 'send' | 'send-info' | 'sw-fet
 const DELIVERY_ROUNDS = 15
 
 function deliveryRound (port: number, round: number): DeliveryRound {
-  const output = execFileSync(process.execPath, [...tsx, 'bench/delivery.ts', String(port), '4000', '16', String(round)], { encoding: 'utf8' })
+  const output = execFileSync(process.execPath, [child('delivery'), String(port), '4000', '16', String(round)], { encoding: 'utf8' })
   return JSON.parse(output) as DeliveryRound
 }
 
 async function startReceiver (): Promise<{ port: number, child: ChildProcess }> {
-  const child = spawn(process.execPath, [...tsx, 'bench/delivery-receiver.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const [chunk] = await once(child.stdout!, 'data') as [Buffer]
-  return { port: Number(chunk.toString().trim()), child }
+  const receiver = spawn(process.execPath, [child('delivery-receiver')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(receiver.stdout!, 'data') as [Buffer]
+  return { port: Number(chunk.toString().trim()), child: receiver }
 }
 
 async function deliveryRows (port: number): Promise<Row[]> {
@@ -130,21 +144,12 @@ async function deliveryRows (port: number): Promise<Row[]> {
   return rows
 }
 
-// the instruction counter's driver runs as plain JavaScript: tsx under valgrind takes minutes to load
-function instructionsDriver (): string {
-  const source = readFileSync('bench/delivery-instructions.ts', 'utf8')
-  const { outputText } = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
-  mkdirSync('.bench', { recursive: true })
-  writeFileSync('.bench/delivery-instructions.mjs', outputText)
-  return '.bench/delivery-instructions.mjs'
-}
-
 const INSTRUCTIONS_WARM_UP = 100
 const INSTRUCTIONS_COUNTED = 400
 
 /** Instructions the sender runs per delivery, counted by callgrind between two marks; both modes at once, one per core. */
 async function instructionRow (port: number): Promise<Row> {
-  const driver = instructionsDriver()
+  const driver = child('delivery-instructions')
   const directory = mkdtempSync(path.join(os.tmpdir(), 'bench-callgrind-'))
   const count = async (mode: 'agent' | 'send'): Promise<number> => {
     const child = spawn('valgrind', [
@@ -175,7 +180,7 @@ async function instructionRow (port: number): Promise<Row> {
 
 function memoryRow (): Row {
   const runs = Array.from({ length: 3 }, () => {
-    const output = execFileSync(process.execPath, ['--expose-gc', ...tsx, 'bench/delivery-memory.ts', '100000'], { encoding: 'utf8' })
+    const output = execFileSync(process.execPath, ['--expose-gc', child('delivery-memory'), '100000'], { encoding: 'utf8' })
     return JSON.parse(output) as { beyondPayload: number, payloadBytes: number }
   })
   const beyond = runs.map(run => run.beyondPayload)
@@ -202,6 +207,7 @@ function print (rows: Row[]): void {
 
 // `npm run bench -- durable` measures durable delivery only
 async function main (): Promise<void> {
+  compileChildren()
   if (process.argv[2] === 'durable') {
     print(await durableRows())
     return
