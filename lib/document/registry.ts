@@ -11,7 +11,17 @@ import type { CallbackUrlTemplate } from '../expression/template.js'
 import { createSchemaCarrier } from './schema-carrier.js'
 import type { SchemaCarrier } from './schema-carrier.js'
 
-/** An operation carried through @fastify/swagger: where it goes in the document, and how it is put back together. */
+/**
+ * A route's callback operations, carried through @fastify/swagger by one carrier: the schemas that travel with the
+ * route (`schemas`, each operation's in turn) and the operations, in order.
+ */
+export interface CarriedRoute {
+  operations: CarriedOperation[]
+  /** The schemas of the operations not `viaCarrier`, one after the other. */
+  schemas: unknown[]
+}
+
+/** A callback operation of a route: where it goes in the document, and how it is put back together. */
 export interface CarriedOperation {
   /** The callback's name, its expression key and the method field (lower case), exactly as declared. */
   name: string
@@ -19,9 +29,9 @@ export interface CarriedOperation {
   method: string
   /** Names the route and the callback, for errors found when the document is built. */
   label: string
-  /** The schemas the carrier takes through @fastify/swagger's conversion. */
+  /** The schemas @fastify/swagger converts for the operation. */
   schemas: unknown[]
-  /** The schemas travel in the shared carrier, converted once for every operation that has them, not in this operation's carrier. */
+  /** The schemas travel in the shared carrier, converted once for every route that has them, not in the route's carrier. */
   viaCarrier: boolean
   /** The complete Operation, from the schemas as @fastify/swagger converted them. */
   assemble: (converted: ConvertedSchemas, openapi30: boolean) => Json
@@ -34,7 +44,7 @@ export interface CarriedOperation {
 /** State shared by every route of one plugin instance. */
 export interface CallbackRegistry {
   operationIds: Map<string, string>
-  carried: Map<string, CarriedOperation>
+  carried: Map<string, CarriedRoute>
   /** The headers the plugin sends by itself, as every callback and webhook operation documents them. */
   sent: SentHeaders
   /** `document.sharedCallbacks`, and a number for each definition, in the order routes first use them. */
@@ -62,10 +72,10 @@ export function claimOperationId (registry: CallbackRegistry, operationId: strin
   return operationId
 }
 
-/** Registers an operation to carry, and gives the carrier id that brings it back. */
-export function carryOperation (registry: CallbackRegistry, operation: CarriedOperation): string {
+/** Registers a route's operations to carry, and gives the carrier id that brings them back. */
+export function carryRoute (registry: CallbackRegistry, route: CarriedRoute): string {
   const id = `callback-${registry.carried.size}`
-  registry.carried.set(id, operation)
+  registry.carried.set(id, route)
   return id
 }
 

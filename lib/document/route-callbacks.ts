@@ -7,7 +7,7 @@ import { assembleOperation, callbacksObject, describeOperation, titleCase, toNat
 import { describeRawOperation } from './raw-operation.js'
 import { callbackReference } from './callback-components.js'
 import type { ContainerResolver, ConvertedSchemas, NativeOperation } from './operation.js'
-import { carryOperation, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
+import { carryRoute, claimDefinitionOperationId, claimOperationId, identifier } from './registry.js'
 import type { CallbackRegistry, CarriedOperation } from './registry.js'
 import { compileCallbackKey } from '../expression/template.js'
 import type { CallbackUrlTemplate, ParentRoute } from '../expression/template.js'
@@ -79,7 +79,8 @@ export interface ProcessedCallbacks {
   /**
    * The map handed to @fastify/swagger in place of the route's `schema.callbacks`. @fastify/swagger builds plain
    * objects keyed by callback names and expression keys, where a name such as `__proto__` would set a prototype:
-   * so each operation stands under its position in the route instead, carries its id, and the document gets the real names back.
+   * so all the route's operations travel as one operation under a name of the plugin's, whose carrier id brings them
+   * back, and the document gets the real names back. Empty when nothing is documented.
    */
   native: Record<string, Record<string, Record<string, NativeOperation>>>
   callbacks: RouteCallback[]
@@ -117,7 +118,6 @@ export function processRouteCallbacks (
     }
     return parent
   }
-  const native: ProcessedCallbacks['native'] = {}
   const carried: CarriedOperation[] = []
   const carry: Carry = (name, key, method, label, schemas, assemble, share) => {
     // a route has a few callbacks: a scan, not a set of joined strings (a name or key may hold any separator)
@@ -129,10 +129,6 @@ export function processRouteCallbacks (
     const operation: CarriedOperation = { name, key, method, label, schemas, viaCarrier, assemble }
     if (share !== undefined) operation.share = share
     carried.push(operation)
-    const id = carryOperation(registry, operation)
-    // the same names on every route, so that these objects share their shapes; the carrier id is a value
-    const position = `callback-${carried.length}`
-    native[position] = { [position]: { [method]: toNative(id, viaCarrier ? NO_SCHEMAS : schemas) } }
   }
   const referenced = new Map<string, string>()
   const refer = (name: string, label: string, object: Json): void => {
@@ -141,11 +137,7 @@ export function processRouteCallbacks (
     // or description. A copy: the app may give several routes one object, which YAML would write as an alias
     const assemble = (_converted: ConvertedSchemas, openapi30: boolean): Json => openapi30 ? { $ref: object.$ref } : { ...object }
     const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
-    const operation: CarriedOperation = { name, key: '', method: '', label, schemas: NO_SCHEMAS, viaCarrier: false, assemble, reference: { ref: object.$ref as string, checkKey } }
-    carried.push(operation)
-    const id = carryOperation(registry, operation)
-    const position = `callback-${carried.length}`
-    native[position] = { [position]: { post: toNative(id, NO_SCHEMAS) } }
+    carried.push({ name, key: '', method: '', label, schemas: NO_SCHEMAS, viaCarrier: false, assemble, reference: { ref: object.$ref as string, checkKey } })
   }
   const rawNames = own === undefined ? processRawMap(route.callbacks as Json, parentRoute(), registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
@@ -174,7 +166,17 @@ export function processRouteCallbacks (
     }
     return { key: operationId, definition, name, template }
   })
-  return { native, callbacks }
+  return { native: carried.length === 0 ? {} : routeCarrier(registry, carried), callbacks }
+}
+
+// the name the route's operations travel under, the same on every route, so that these objects share their shapes
+const CARRIED = 'callbacks'
+
+/** One operation that carries all of the route's: the carrier id is a value, and the schemas not in the shared carrier. */
+function routeCarrier (registry: CallbackRegistry, operations: CarriedOperation[]): ProcessedCallbacks['native'] {
+  const travelling = operations.filter(({ viaCarrier }) => !viaCarrier)
+  const schemas = travelling.length === 0 ? NO_SCHEMAS : travelling.flatMap(operation => operation.schemas)
+  return { [CARRIED]: { [CARRIED]: { post: toNative(carryRoute(registry, { operations, schemas }), schemas) } } }
 }
 
 // A template depends only on the key and the route's schemas: routes that share those objects share the compiled

@@ -145,17 +145,21 @@ function completeCallbacks (
         if (carried === undefined) {
           throw new UnprocessedRouteError(routeLabel, 'Register fastify-openapi-callbacks right after @fastify/swagger, before any route, and in the same context or a parent of the routes that declare callbacks.')
         }
-        const { name, key, method, label, reference, share } = carried
-        const converted = carried.viaCarrier ? fromCarrier(carried.schemas, label) : convertedSchemas(native.responses, carried.schemas, registry.titles)
-        const operation = carried.assemble(converted, openapi30)
-        if (reference !== undefined) {
-          operations.push({ name, reference: operation })
-          references.push({ label, ...reference })
-          continue
+        const travelled = convertedSchemas(native.responses, carried.schemas, registry.titles)
+        let offset = 0
+        for (const { name, key, method, label, schemas, viaCarrier, assemble, reference, share } of carried.operations) {
+          // each operation's schemas: from the shared carrier, or its part of the route's
+          const converted = viaCarrier ? fromCarrier(schemas, label) : { schemas: travelled.schemas.slice(offset, offset += schemas.length), exampled: travelled.exampled }
+          const operation = assemble(converted, openapi30)
+          if (reference !== undefined) {
+            operations.push({ name, reference: operation })
+            references.push({ label, ...reference })
+            continue
+          }
+          checkSecurity(operation, document, label)
+          operations.push({ name, key, method, operation })
+          if (share !== undefined) shares.set(name, share)
         }
-        checkSecurity(operation, document, label)
-        operations.push({ name, key, method, operation })
-        if (share !== undefined) shares.set(name, share)
       }
     }
   }
