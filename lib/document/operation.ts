@@ -6,6 +6,7 @@ import { escapeNames, restoreNames } from './escaped-names.js'
 import type { SchemaTitles } from './generated-titles.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
+import type { RawDescription } from './raw-operation.js'
 
 /**
  * @fastify/swagger converts a callback operation's `requestBody` and `responses` with the same
@@ -122,10 +123,12 @@ function defaultDescription (code: string): string {
 export interface DescriptionMemo {
   /** A definition used by several routes is described once, unless a parameter container is a `$ref`, which each route resolves against its own shared schemas. */
   shapes: WeakMap<OperationDefinition, { shape: OperationShape, schemas: unknown[] }>
+  /** An operation of raw callbacks maps, by its object. */
+  rawOperations: WeakMap<Json, RawDescription>
 }
 
 export function createDescriptionMemo (): DescriptionMemo {
-  return { shapes: new WeakMap() }
+  return { shapes: new WeakMap(), rawOperations: new WeakMap() }
 }
 
 /** The skeleton of a complete Operation, and the schemas @fastify/swagger must convert for it. */

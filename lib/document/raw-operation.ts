@@ -9,7 +9,9 @@ import type { Json } from '../util/json.js'
  * @fastify/swagger would convert the whole requestBody and responses as if they were schemas, so a media type,
  * status code or header named like a JSON Schema keyword (`definitions`, `const`, `$id`, ...) would be changed.
  */
-export function describeRawOperation (operation: Json): { schemas: unknown[], assemble: (converted: readonly unknown[], openapi30: boolean) => Json } {
+export interface RawDescription { schemas: unknown[], assemble: (converted: readonly unknown[], openapi30: boolean) => Json }
+
+export function describeRawOperation (operation: Json): RawDescription {
   const schemas: unknown[] = []
   withSchemas(operation, schema => schemas.push(isZodSchema(schema) ? {} : schema))
   return {

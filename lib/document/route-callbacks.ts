@@ -139,7 +139,7 @@ export function processRouteCallbacks (
     const checkKey = (key: string): void => { compileCallbackKey(key, { ...parentRoute(), label }) }
     carried.push({ name, key: '', method: '', label, schemas: NO_SCHEMAS, viaCarrier: false, assemble, reference: { ref: object.$ref as string, checkKey } })
   }
-  const rawNames = own === undefined ? processRawMap(route.callbacks as Json, parentRoute(), registry, carry, refer) : new Set<string>()
+  const rawNames = own === undefined ? processRawMap(route.callbacks as Json, route.schema, parentRoute(), registry, carry, refer) : new Set<string>()
   // FastAPI's order: the contexts' callbacks, outer to inner, then the route's own
   const entries = [...inherited, ...own ?? []]
   for (const { name } of entries) {
@@ -315,6 +315,7 @@ function resolveContainer (container: Json, key: string, resolveRef: (ref: strin
 /** A raw OpenAPI callbacks map is kept as it is, but checked, so that it cannot turn into garbage. */
 function processRawMap (
   callbacks: Json,
+  routeSchema: Json,
   parent: ParentRoute,
   registry: CallbackRegistry,
   carry: Carry,
@@ -332,7 +333,7 @@ function processRawMap (
     names.add(name)
     if (!isObject(pathItems)) throw new InvalidDefinitionError(label, 'a callback must map runtime expressions to path items')
     for (const [key, pathItem] of Object.entries(record(pathItems, label, 'the callback'))) {
-      const template = compileCallbackKey(key, { ...parent, label })
+      const template = routeTemplate(registry.templates, key, routeSchema, () => ({ ...parent, label }))
       if (!isObject(pathItem)) throw new InvalidDefinitionError(label, `the path item of "${key}" must be an object of operations`)
       for (const [method, operation] of Object.entries(record(pathItem, label, `the path item of "${key}"`))) {
         if (httpMethod(method)?.toLowerCase() !== method) {
@@ -344,7 +345,10 @@ function processRawMap (
         if (responses !== undefined && !(isObject(responses) && Object.values(responses).every(isObject))) {
           throw new InvalidDefinitionError(label, `${method} under "${key}": responses must map status codes to Response Objects`)
         }
-        const { schemas, assemble } = describeRawOperation(record(operation, label, `${method} under "${key}"`))
+        // an operation object several routes share is described once, so that its schemas are converted once
+        let described = registry.descriptions.rawOperations.get(operation)
+        if (described === undefined) registry.descriptions.rawOperations.set(operation, described = describeRawOperation(record(operation, label, `${method} under "${key}"`)))
+        const { schemas, assemble } = described
         carry(name, template.key, method, label, schemas, (converted, openapi30) => assemble(converted.schemas, openapi30))
         if (typeof operation.operationId === 'string') claimOperationId(registry, operation.operationId, label)
       }
