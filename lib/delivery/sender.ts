@@ -93,7 +93,9 @@ interface Route { origin: string, path: string, host: string }
 
 export function createSender (options: SenderOptions): Sender {
   const { agent, secrets, attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT, validator, log, onAttempt } = options
-  const inFlight = new Set<Attempt>()
+  // the attempts in flight, newest first, linked through themselves: kept in a Set, most attempts outlived a young
+  // generation collection (measured with --trace-gc), and GC cost several times the bare loop's per delivery
+  let newest: Attempt | undefined
   const routes = new Map<string, Route>()
   // HMAC key objects, made once per list of keys: the plugin's own list serves every attempt it signs
   const keyObjects = new WeakMap<readonly Buffer[], readonly KeyObject[]>()
@@ -139,7 +141,15 @@ export function createSender (options: SenderOptions): Sender {
     #settle!: (result: AttemptResult) => void
     // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
     readonly #deadline: NodeJS.Timeout
+    #older: Attempt | undefined
+    #newer: Attempt | undefined
+    #running = true
     #check: ResponseCheck | undefined
+
+    /** The next attempt in flight, started before this one. */
+    get older (): Attempt | undefined {
+      return this.#older
+    }
 
     constructor (message: DeliveryMessage, definition: OperationDefinition) {
       super()
@@ -148,14 +158,16 @@ export function createSender (options: SenderOptions): Sender {
       this.#message = message
       this.#definition = definition
       this.#route = routeOf(message.target.url)
-      inFlight.add(this)
+      this.#older = newest
+      if (newest !== undefined) newest.#newer = this
+      newest = this
       this.#deadline = setTimeout(expire, attemptTimeout, this).unref()
       const keys = secrets.keys({ subscriber: message.subscriber, target: message.target })
       // the plugin's own keys come at once: only a secretFor resolver is awaited
       if (keys instanceof Promise) {
         // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it (unless
         // the deadline or the close has ended the attempt meanwhile)
-        const unavailable = (error: FastifyError): void => { if (inFlight.has(this)) this.#finish({ outcome: 'retryable', statusCode: undefined, error }) }
+        const unavailable = (error: FastifyError): void => { if (this.#running) this.#finish({ outcome: 'retryable', statusCode: undefined, error }) }
         keys.then(resolved => { this.#dispatch(resolved) }, unavailable).then(undefined, fail)
       } else {
         this.#dispatch(keys)
@@ -191,7 +203,11 @@ export function createSender (options: SenderOptions): Sender {
 
     #finish (result: AttemptResult): void {
       clearTimeout(this.#deadline)
-      inFlight.delete(this)
+      this.#running = false
+      if (this.#newer === undefined) newest = this.#older
+      else this.#newer.#older = this.#older
+      if (this.#older !== undefined) this.#older.#newer = this.#newer
+      this.#older = this.#newer = undefined
       report(this.#message, this.#definition, this.#route.host, result)
       this.#settle(result)
     }
@@ -214,7 +230,12 @@ export function createSender (options: SenderOptions): Sender {
   }
 
   const expire = (attempt: Attempt): void => { attempt.abort(new AttemptTimeoutError(attemptTimeout)) }
-  const ended = (): Promise<AttemptResult[]> => Promise.all(Array.from(inFlight, attempt => attempt.done))
+  const inFlight = (): Attempt[] => {
+    const attempts: Attempt[] = []
+    for (let attempt = newest; attempt !== undefined; attempt = attempt.older) attempts.push(attempt)
+    return attempts
+  }
+  const ended = (): Promise<AttemptResult[]> => Promise.all(inFlight().map(attempt => attempt.done))
 
   return {
     attempt (message, definition) {
@@ -224,12 +245,12 @@ export function createSender (options: SenderOptions): Sender {
       // attempts that start during the grace period (a durable engine's jobs fetched just before close) get it too:
       // aborting one the receiver already has would send it twice
       const end = Date.now() + graceMs
-      while (inFlight.size > 0 && Date.now() < end) {
+      while (inFlight().length > 0 && Date.now() < end) {
         let timer: NodeJS.Timeout | undefined
         await Promise.race([ended(), new Promise(resolve => { timer = setTimeout(resolve, end - Date.now()).unref() })])
         clearTimeout(timer)
       }
-      for (const attempt of inFlight) attempt.abort(new AttemptAbortedError(graceMs))
+      for (const attempt of inFlight()) attempt.abort(new AttemptAbortedError(graceMs))
       await ended()
     }
   }
