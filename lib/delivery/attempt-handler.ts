@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Dispatcher } from 'undici'
 
@@ -5,15 +6,20 @@ import type { Dispatcher } from 'undici'
  * One attempt's request, dispatched on the Agent: what undici's request() does, without a stream per answer nor a
  * signal per request. A body is kept only when it is to be read; else its chunks are dropped as they come. Either
  * way the attempt ends when the body does: a receiver that trickles it is ended by the deadline, whatever its status.
- * Ends once: with the answer, with no answer, or by abort().
+ * Ends once: with the answer, with no answer, or by abort(). The end runs in the async context the attempt was made in,
+ * not in that of the connection (which an earlier attempt may have opened), as request() did.
  */
-export abstract class AttemptHandler implements Dispatcher.DispatchHandler {
+export abstract class AttemptHandler extends AsyncResource implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined
   #abortedBy: Error | undefined
   #ended = false
   #statusCode = 0
   #headers: IncomingHttpHeaders = {}
   #chunks: Buffer[] | undefined
+
+  constructor () {
+    super('FASTIFY_OPENAPI_CALLBACKS_ATTEMPT')
+  }
 
   /** Whether this answer's body is read. */
   protected abstract keepsBody (statusCode: number, headers: IncomingHttpHeaders): boolean
@@ -52,14 +58,14 @@ export abstract class AttemptHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd (): void {
     this.#ended = true
-    this.answered(this.#statusCode, this.#headers, this.#chunks && Buffer.concat(this.#chunks), undefined)
+    this.runInAsyncScope(this.answered, this, this.#statusCode, this.#headers, this.#chunks && Buffer.concat(this.#chunks), undefined)
   }
 
   // after abort(), undici reports the abort itself: the attempt has ended already
   onResponseError (_controller: Dispatcher.DispatchController | undefined, error: Error): void {
     if (this.#ended) return
     this.#ended = true
-    if (this.#statusCode === 0) this.unanswered(error)
-    else this.answered(this.#statusCode, this.#headers, undefined, error)
+    if (this.#statusCode === 0) this.runInAsyncScope(this.unanswered, this, error)
+    else this.runInAsyncScope(this.answered, this, this.#statusCode, this.#headers, undefined, error)
   }
 }
