@@ -110,3 +110,46 @@ test('an attempt that completes in time is not touched by its deadline', async (
   })
   t.match(await app.callbacks.send(unchecked, receiver.origin, undefined), { outcome: 'delivered', statusCode: 204 })
 })
+
+test('an attempt ended while it waits for a connection is never sent: the connection it then gets is dropped', async (t) => {
+  // one connection per receiver: the second attempt waits behind the first, which a silent receiver holds
+  let heads = 0
+  let firstArrived!: () => void
+  const arrived = new Promise<void>(resolve => { firstArrived = resolve })
+  const silent = await rawReceiver(t, () => { heads++; firstArrived() })
+  const app = await appWith({ openapi: '3.1.0', pluginOptions: { delivery: { ...ONLY_THE_DEADLINE, attemptTimeout: 600_000, concurrency: 1, closeGrace: 0 } } })
+  const unchecked = app.webhooks.post('unchecked')
+  await app.ready()
+  const results = [app.callbacks.send(unchecked, silent.origin, undefined), app.callbacks.send(unchecked, silent.origin, undefined)]
+  await arrived
+  // the close ends both at once; undici then connects for the second, which was aborted before it had a connection
+  await app.close()
+  const aborted = { outcome: 'retryable', error: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_UNREACHABLE', cause: { code: 'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED' } } }
+  t.match(await Promise.all(results), [aborted, aborted])
+  t.equal(heads, 1, 'only the first request reached the receiver')
+})
+
+test('a secretFor that fails once the deadline has ended the attempt changes nothing: one result, reported once', async (t) => {
+  const events: unknown[] = []
+  let failLate!: (error: Error) => void
+  const app = await appWith({
+    openapi: '3.1.0',
+    pluginOptions: {
+      delivery: {
+        ...ONLY_THE_DEADLINE,
+        secretFor: () => new Promise((_resolve, reject) => { failLate = reject }),
+        // the attempt is reported: only then does the resolver fail
+        onAttempt: (event) => { events.push(event); failLate(new Error('the secret store answered late')) }
+      }
+    }
+  })
+  t.teardown(() => app.close())
+  const unchecked = app.webhooks.post('unchecked')
+  await app.ready()
+  // nothing else holds the process open while the attempt waits for its secret: the deadline timer does not
+  const open = setInterval(() => {}, 60_000)
+  t.teardown(() => { clearInterval(open) })
+  t.match(await app.callbacks.send(unchecked, 'http://127.0.0.1:9/', undefined), TIMED_OUT)
+  await new Promise(resolve => setImmediate(resolve))
+  t.equal(events.length, 1)
+})

@@ -41,6 +41,7 @@ test('every kind of answer is classified: delivered, contract violation, failed,
         message: /answered 200 but broke the declared response: its body breaks the response schema: \/ok must be boolean\. It is not retried/
       }
     }],
+    ['200 led by a byte-order mark', json(200, '\ufeff{"ok":true}'), { outcome: 'delivered', statusCode: 200, body: { ok: true } }],
     ['200 with invalid JSON', json(200, '{"ok":'), { outcome: 'contract-violation', error: { message: /its body cannot be read as JSON \(SyntaxError/ } }],
     ['200 with HTML', (_, response) => { response.writeHead(200, { 'content-type': 'text/html' }).end('<p>ok</p>') },
       { outcome: 'contract-violation', error: { message: /its content-type is "text\/html", not JSON/ } }],

@@ -1,5 +1,6 @@
 import { test } from 'tap'
 import http from 'node:http'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { once } from 'node:events'
 import type { AddressInfo, Socket } from 'node:net'
 import Fastify from 'fastify'
@@ -273,6 +274,19 @@ test('onAttempt sees every attempt; a hook that throws or rejects is logged, and
     ['the onAttempt hook failed', 'hook bug'],
     ['the onAttempt hook failed', 'async hook bug']
   ])
+})
+
+test('onAttempt runs in the async context of the send() that made the attempt, not in that of the connection it went out on', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  const context = new AsyncLocalStorage<string>()
+  const seen: Array<string | undefined> = []
+  // one connection: the second send goes out on the one the first opened
+  const { app, ping } = await sender({ concurrency: 1, onAttempt: () => { seen.push(context.getStore()) } })
+  t.teardown(() => app.close())
+  await app.ready()
+  for (const name of ['first', 'second']) await context.run(name, () => app.callbacks.send(ping, receiver.origin, undefined))
+  t.same(seen, ['first', 'second'])
 })
 
 test('fastify.close() closes the Agent: the receiver sees its kept-alive connection closed', async (t) => {
