@@ -23,7 +23,7 @@ export async function durableRows (): Promise<Row[]> {
     const seconds = failovers.map(run => run.seconds)
     return [
       ratioRow('durable', 'enqueue()/s against a raw queue.add() of the same job, 16 at a time', '/s', enqueue.raw, enqueue.plugin, '≥ 0.95', 0),
-      ratioRow('durable', 'deliveries/s through the engine against a BullMQ Worker + a bare undici POST, 16 at a time', '/s', deliver.raw, deliver.plugin, '≥ 0.90', 0),
+      ratioRow('durable', 'deliveries/s through the engine against a BullMQ Worker + a bare agent.request POST of the same bytes and headers, 16 at a time', '/s', deliver.raw, deliver.plugin, '≥ 0.90', 0),
       { part: 'durable', measure: 'Redis bytes per pending message (INFO used_memory over 10,000; MEMORY USAGE of one job)', baseline: '', subject: `${memory.perMessage.toFixed(0)} B / ${memory.jobKey} B`, ratio: '', spread: '', target: '≤ 1536 B' },
       { part: 'durable', measure: `kill -9 of a worker mid-attempt to its redelivery by another (lockDuration ${lockDuration / 1000} s, stalledInterval ${stalledInterval / 1000} s)`, baseline: '', subject: `${median(seconds).toFixed(2)} s`, ratio: '', spread: `${Math.min(...seconds).toFixed(2)}–${Math.max(...seconds).toFixed(2)} s`, target: `≤ ${(lockDuration + stalledInterval) / 1000} s` }
     ]

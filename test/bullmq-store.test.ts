@@ -11,7 +11,7 @@ import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { newMessageId } from '../lib/delivery/message.js'
 import type { AttemptResult } from '../lib/delivery/sender.js'
-import { withDeadline } from '../lib/util/deadline.js'
+import { createDeadline } from '../lib/util/deadline.js'
 import { ReceiverStatusError } from '../lib/util/errors.js'
 import { eventually } from './eventually.js'
 import { recordingLogger } from './receivers.js'
@@ -80,6 +80,23 @@ withRedis(() => {
     await t.rejects(engine.add(message(), 0), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', statusCode: 503 })
   })
 
+  t.test('enqueues against a paused Redis each fail `timeout` after their own start, not with the first', async t => {
+    const redis = await server(t)
+    const { engine } = await opened(t, { connection: redis.client(), timeout: 1000 })
+    await redis.client().call('CLIENT', 'PAUSE', '4000', 'WRITE')
+    const first = engine.add(message(), 0)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    let secondFailed = false
+    const second = engine.add(message(), 0).catch((error: unknown) => {
+      secondFailed = true
+      throw error
+    })
+    await t.rejects(first, { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT' })
+    await new Promise(resolve => setImmediate(resolve))
+    t.notOk(secondFailed, 'the later enqueue still waits when the first fails')
+    await t.rejects(second, { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', message: /while enqueuing message msg_/ })
+  })
+
   t.test('an attempt Redis could not record in time is run again, and reported in the log', async t => {
     const redis = await server(t)
     const admin = redis.client()
@@ -143,7 +160,7 @@ withRedis(() => {
     t.teardown(() => { child.kill('SIGKILL') })
     let output = ''
     child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    const code = await withDeadline(once(child, 'exit').then(([exitCode]) => exitCode), 30_000, () => new Error('close() hung: the child did not exit within 30 s'))
+    const code = await createDeadline(30_000, what => new Error(`close() hung: ${what} within 30 s`))(once(child, 'exit').then(([exitCode]) => exitCode), 'the child did not exit')
     t.equal(code, 0)
     t.same(JSON.parse(output), { closed: true, logged: true }, 'close() returned, and said it gave up on Redis')
   })
