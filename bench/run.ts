@@ -106,7 +106,7 @@ type DeliveryRound = Record<'agent' | 'request' | 'send' | 'send-info' | 'sw-fet
 const DELIVERY_ROUNDS = 15
 
 function deliveryRound (port: number, round: number): DeliveryRound {
-  const output = execFileSync(process.execPath, [child('delivery'), String(port), '4000', '16', String(round)], { encoding: 'utf8' })
+  const output = execFileSync(process.execPath, [child('delivery'), String(port), '8000', '16', String(round)], { encoding: 'utf8' })
   return JSON.parse(output) as DeliveryRound
 }
 
