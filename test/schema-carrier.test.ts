@@ -54,3 +54,28 @@ test('a transformObject that keeps the carrier: every route documents the defini
   t.same(await validationErrors(document), [])
   await app.close()
 })
+
+test('schemas that travel with their route (examples, a recursive $id) come back to each of its operations, in order', async (t) => {
+  const Node = Type.Recursive(This => Type.Object({ id: Type.String(), children: Type.Array(This) }))
+  const travelling = callbackRouter()
+  travelling.post('{$request.query.callback_url}/paid', { name: 'paid', schema: { body: Type.Object({ total: Type.Number() }, { examples: [{ total: 1 }] }) } })
+  travelling.post('{$request.query.callback_url}/tree', { name: 'tree', schema: { body: Type.Object({ tree: Node }), response: { 200: Type.Object({ ok: Type.Boolean() }, { examples: [{ ok: true }] }) } } })
+  travelling.post('{$request.query.callback_url}/shared', { name: 'shared', schema: { body: Type.Object({ id: Type.String() }) } })
+  const app = await appWith({ openapi: '3.1.0' })
+  for (const path of ['/a', '/b']) app.post(path, { schema: { querystring: Type.Object({ callback_url: Type.String() }), callbacks: travelling.routes } }, async () => ({}))
+  await app.ready()
+  const document = app.swagger() as Json
+  for (const path of ['/a', '/b']) {
+    const { paid, tree, shared } = document.paths[path].post.callbacks
+    t.same(paid['{$request.query.callback_url}/paid'].post.requestBody.content['application/json'], {
+      schema: { type: 'object', properties: { total: { type: 'number' } }, required: ['total'] },
+      example: { total: 1 }
+    }, `${path}: the first operation's own schema and example`)
+    const treeOperation = tree['{$request.query.callback_url}/tree'].post
+    t.match(treeOperation.requestBody.content['application/json'].schema, { type: 'object', properties: { tree: { $ref: /^#\/components\/schemas\/def-\d+$/ } } }, `${path}: the second's`)
+    t.same(treeOperation.responses['200'].content['application/json'].example, { ok: true })
+    t.same(shared['{$request.query.callback_url}/shared'].post.requestBody.content['application/json'].schema, { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] }, `${path}: the shared carrier's`)
+  }
+  t.same(await validationErrors(document), [])
+  await app.close()
+})

@@ -54,6 +54,8 @@ export interface CallbackRegistry {
   /** Callback URL templates by the key and the route's schema objects, as routes share them; one app's, as `descriptions`. */
   templates: IdentityMemo<CallbackUrlTemplate>
   descriptions: DescriptionMemo
+  /** The schemas that travel with a route, by the arrays of its operations' schemas. */
+  joinedSchemas: IdentityMemo<unknown[]>
   carrier: SchemaCarrier
 }
 
@@ -93,5 +95,5 @@ export function claimDefinitionOperationId (registry: CallbackRegistry, given: s
 }
 
 export function createRegistry (sent: SentHeaders, sharedCallbacks = false): CallbackRegistry {
-  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo(), carrier: createSchemaCarrier() }
+  return { operationIds: new Map(), carried: new Map(), sent, sharing: { enabled: sharedCallbacks, definitions: new WeakMap(), next: 0 }, titles: createSchemaTitles(), templates: identityMemo(), descriptions: createDescriptionMemo(), joinedSchemas: identityMemo(), carrier: createSchemaCarrier() }
 }

@@ -174,9 +174,20 @@ const CARRIED = 'callbacks'
 
 /** One operation that carries all of the route's: the carrier id is a value, and the schemas not in the shared carrier. */
 function routeCarrier (registry: CallbackRegistry, operations: CarriedOperation[]): ProcessedCallbacks['native'] {
-  const travelling = operations.filter(({ viaCarrier }) => !viaCarrier)
-  const schemas = travelling.length === 0 ? NO_SCHEMAS : travelling.flatMap(operation => operation.schemas)
+  const schemas = travellingSchemas(registry, operations.filter(({ viaCarrier }) => !viaCarrier).map(operation => operation.schemas))
   return { [CARRIED]: { [CARRIED]: { post: toNative(carryRoute(registry, { operations, schemas }), schemas) } } }
+}
+
+/**
+ * The schemas that travel with a route, one operation's after another's: the operation's own array when it is the
+ * only one, and one array for every route whose operations bring the same arrays, so that its escaped form is made once.
+ */
+function travellingSchemas (registry: CallbackRegistry, lists: unknown[][]): unknown[] {
+  if (lists.length === 0) return NO_SCHEMAS
+  if (lists.length === 1) return lists[0]!
+  let joined = registry.joinedSchemas.get(lists)
+  if (joined === undefined) registry.joinedSchemas.set(lists, joined = lists.flat())
+  return joined
 }
 
 // A template depends only on the key and the route's schemas: routes that share those objects share the compiled
