@@ -11,13 +11,14 @@ interface Waiting {
  * cost more than the rest of the engine's part in it.
  */
 export function createDeadline (ms: number, timeout: (what: string) => Error): <T>(work: Promise<T>, what: string) => Promise<T> {
-  // a Set keeps the order of insertion, which under one bound is the order of expiry; settled work leaves it at once
+  // a Set keeps the order of insertion, which under one bound is the order of expiry; settled work leaves it at once.
+  // Times are monotonic (performance.now()): a wall clock set back would stretch every bound
   const waiting = new Set<Waiting>()
   let timer: NodeJS.Timeout | undefined
 
   function expire (): void {
     timer = undefined
-    const now = Date.now()
+    const now = performance.now()
     for (const entry of waiting) {
       if (entry.expires > now) {
         timer = setTimeout(expire, entry.expires - now).unref()
@@ -29,7 +30,7 @@ export function createDeadline (ms: number, timeout: (what: string) => Error): <
   }
 
   return <T>(work: Promise<T>, what: string) => new Promise<T>((resolve, reject) => {
-    const entry: Waiting = { expires: Date.now() + ms, what, reject }
+    const entry: Waiting = { expires: performance.now() + ms, what, reject }
     waiting.add(entry)
     timer ??= setTimeout(expire, ms).unref()
     work.then(value => {
