@@ -153,3 +153,30 @@ test('a secretFor that fails once the deadline has ended the attempt changes not
   await new Promise(resolve => setImmediate(resolve))
   t.equal(events.length, 1)
 })
+
+test('a secretFor that answers once the deadline has ended the attempt sends nothing, and opens no connection', async (t) => {
+  let heads = 0
+  const receiver = await rawReceiver(t, () => { heads++ })
+  const events: unknown[] = []
+  let answerLate!: (secret: string) => void
+  const app = await appWith({
+    openapi: '3.1.0',
+    pluginOptions: {
+      delivery: {
+        ...ONLY_THE_DEADLINE,
+        secretFor: () => new Promise(resolve => { answerLate = resolve }),
+        // the attempt is reported: only then does the resolver answer
+        onAttempt: (event) => { events.push(event); answerLate('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') }
+      }
+    }
+  })
+  t.teardown(() => app.close())
+  const unchecked = app.webhooks.post('unchecked')
+  await app.ready()
+  t.match(await app.callbacks.send(unchecked, receiver.origin, undefined), TIMED_OUT)
+  // time for a request to reach the receiver, had one been sent
+  await new Promise(resolve => setTimeout(resolve, 200))
+  t.equal(heads, 0, 'the receiver got no request')
+  t.equal(receiver.sockets.size, 0, 'nor a connection')
+  t.equal(events.length, 1, 'the attempt is reported once')
+})

@@ -168,7 +168,8 @@ export function createSender (options: SenderOptions): Sender {
         // the secret store is down or misconfigured: the receiver is not at fault, and the message waits for it (unless
         // the deadline or the close has ended the attempt meanwhile)
         const unavailable = (error: FastifyError): void => { if (this.#running) this.#finish({ outcome: 'retryable', statusCode: undefined, error }) }
-        keys.then(resolved => { this.#dispatch(resolved) }, unavailable).then(undefined, fail)
+        // keys that come once the attempt has ended (its deadline, the close) are not used: no connection is asked for
+        keys.then(resolved => { if (this.#running) this.#dispatch(resolved) }, unavailable).then(undefined, fail)
       } else {
         this.#dispatch(keys)
       }
@@ -244,10 +245,10 @@ export function createSender (options: SenderOptions): Sender {
     async drain (graceMs) {
       // attempts that start during the grace period (a durable engine's jobs fetched just before close) get it too:
       // aborting one the receiver already has would send it twice
-      const end = Date.now() + graceMs
-      while (inFlight().length > 0 && Date.now() < end) {
+      const end = performance.now() + graceMs
+      while (inFlight().length > 0 && performance.now() < end) {
         let timer: NodeJS.Timeout | undefined
-        await Promise.race([ended(), new Promise(resolve => { timer = setTimeout(resolve, end - Date.now()).unref() })])
+        await Promise.race([ended(), new Promise(resolve => { timer = setTimeout(resolve, end - performance.now()).unref() })])
         clearTimeout(timer)
       }
       for (const attempt of inFlight()) attempt.abort(new AttemptAbortedError(graceMs))
