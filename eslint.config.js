@@ -4,14 +4,16 @@
 //   util ← definition ← expression ← document                       (definitions → document)
 //   util ← definition ← expression ← address-policy, standard-webhooks ← delivery   (target → engine → sender)
 //   util ← standard-webhooks                                         (the receiver)
+//   util ← outcome-policy ← standard-webhooks, delivery              (what now, after an attempt: pure, no I/O)
 const layers = {
-  util: ['definition', 'expression', 'document', 'delivery', 'address-policy', 'standard-webhooks'],
-  definition: ['expression', 'document', 'delivery', 'address-policy', 'standard-webhooks'],
-  expression: ['document', 'delivery', 'address-policy', 'standard-webhooks'],
-  document: ['delivery', 'address-policy', 'standard-webhooks'],
+  util: ['definition', 'expression', 'document', 'delivery', 'address-policy', 'standard-webhooks', 'outcome-policy'],
+  definition: ['expression', 'document', 'delivery', 'address-policy', 'standard-webhooks', 'outcome-policy'],
+  expression: ['document', 'delivery', 'address-policy', 'standard-webhooks', 'outcome-policy'],
+  document: ['delivery', 'address-policy', 'standard-webhooks', 'outcome-policy'],
   delivery: ['document'],
-  'address-policy': ['definition', 'expression', 'document', 'delivery', 'standard-webhooks'],
-  'standard-webhooks': ['definition', 'expression', 'document', 'delivery', 'address-policy']
+  'address-policy': ['definition', 'expression', 'document', 'delivery', 'standard-webhooks', 'outcome-policy'],
+  'standard-webhooks': ['definition', 'expression', 'document', 'delivery', 'address-policy'],
+  'outcome-policy': ['definition', 'expression', 'document', 'delivery', 'address-policy', 'standard-webhooks']
 }
 
 module.exports = [

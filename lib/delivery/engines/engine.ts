@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { DeliveryMessage } from '../message.js'
-import type { FinalOutcome } from '../retry-policy.js'
+import type { FinalOutcome } from '../../outcome-policy/outcome-policy.js'
 import type { AttemptResult } from '../sender.js'
 
 /**

@@ -1,5 +1,5 @@
 import { test } from 'tap'
-import { decide, firstDelay } from '../lib/delivery/retry-policy.js'
+import { decide, firstDelay } from '../lib/outcome-policy/outcome-policy.js'
 import type { AttemptResult } from '../lib/delivery/sender.js'
 
 // The pure policy every engine obeys: from the attempt number and its result to the next delay or the end
