@@ -1,3 +1,4 @@
+import { roomForAll } from './helpers.js'
 // The BullMQ engine on a real redis-server, driven by a scripted EngineContext: it obeys the steps it is given.
 import t from 'tap'
 import type { Test } from 'tap'
@@ -50,7 +51,8 @@ withRedis(() => {
       concurrency: 4,
       run: async m => { runs.push(m); return await script(m, runs.length) },
       finished: step => { finished.push(step) },
-      log
+      log,
+      ...roomForAll
     }
     const engine = bullmqEngine({ connection: redis.client(), queueName: `engine-${++queues}`, ...options })
     t.teardown(() => engine.close())

@@ -1,3 +1,4 @@
+import { roomForAll } from './helpers.js'
 // The BullMQ engine when Redis is misconfigured, paused, down or gone at close: warned, bounded, retried, never lost.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -36,7 +37,7 @@ withRedis(() => {
   function context (run: EngineContext['run'] = async m => ({ type: 'final', outcome: 'delivered', message: m, result: delivered })) {
     const { log, entries } = recordingLogger()
     const finished: FinalStep[] = []
-    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, log }, entries, finished }
+    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, log, ...roomForAll }, entries, finished }
   }
 
   async function opened (t: Test, options: BullmqEngineOptions, run?: EngineContext['run']) {

@@ -1,3 +1,4 @@
+import type { EngineContext } from '../lib/delivery/engines/engine.js'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
@@ -100,3 +101,9 @@ export const webhookTimestampHeader = {
 }
 /** Without a secret: the id and the timestamp, no signature. */
 export const unsignedHeaders = [webhookIdHeader, webhookTimestampHeader]
+
+/** The isolation part of a hand-made EngineContext, for engine tests that drive `run` themselves: every receiver always has room. */
+export const roomForAll: Pick<EngineContext, 'receiverOf' | 'admission'> = {
+  receiverOf: message => new URL(message.target.url).origin,
+  admission: () => ({ room: 1, wait: 0 })
+}

@@ -60,6 +60,7 @@ const status = (code: number, headers: Record<string, string> = {}): Handler => 
 
 interface Options extends Partial<Omit<RunnerOptions, 'registry' | 'sender' | 'log' | 'onOutcome'>> {
   maxPending?: number
+  maxPendingPerReceiver?: number
   jitter?: number
   maxRetryAfter?: number
   schedule?: readonly number[]
@@ -85,6 +86,8 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
     policy: { schedule: options.schedule ?? DEFAULT_SCHEDULE, jitter: options.jitter ?? 0, maxRetryAfter: options.maxRetryAfter ?? 3_600_000 },
     concurrency: options.concurrency ?? 10,
     unknownKeyGrace: options.unknownKeyGrace ?? 600_000,
+    isolation: { perReceiver: options.concurrency ?? 10, failureThreshold: 1_000, coolDown: 30_000, maxCoolDown: 600_000, unhealthyAfter: 3_600_000, maxRetryAfter: 3_600_000, attemptTimeout: 30_000 },
+    onReceiverUnhealthy: undefined,
     log,
     onOutcome: (event) => {
       outcomes.push(event)
@@ -94,7 +97,8 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
     now: time.clock.now,
     random: options.random ?? Math.random
   })
-  const engine = createMemoryEngine({ clock: time.clock, ...(options.maxPending === undefined ? {} : { maxPending: options.maxPending }) })
+  const { maxPending, maxPendingPerReceiver } = options
+  const engine = createMemoryEngine({ clock: time.clock, ...(maxPending === undefined ? {} : { maxPending }), ...(maxPendingPerReceiver === undefined ? {} : { maxPendingPerReceiver }) })
   await engine.open(runner)
   await engine.work()
   t.teardown(() => engine.close())
@@ -238,7 +242,7 @@ test('due attempts start earliest first, ties in the order they were added, over
   const { engine, message, until, time, receiver } = await setup(t, (request, response) => {
     order.push(JSON.parse(request.body).id)
     response.writeHead(204).end()
-  }, { concurrency: 1 })
+  }, { concurrency: 1, maxPendingPerReceiver: 2_000 })
   const count = 2_000
   const expected: Array<[number, number, string]> = []
   for (let index = 0; index < count; index++) {

@@ -9,6 +9,7 @@ import type { OutcomeEvent } from './runner.js'
 import { InvalidDeliveryOptionsError } from '../util/errors.js'
 import { VERSION } from '../util/version.js'
 import { checkHeaders } from './parameters.js'
+import type { IsolationSettings, ReceiverUnhealthyEvent } from './receivers.js'
 import type { SecretResolver } from './secrets.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
 
@@ -44,8 +45,10 @@ export interface DeliveryOptions {
   attemptTimeout?: number
   /** The longest answer read, in bytes. Default 64 KiB. */
   maxResponseSize?: number
-  /** Queued attempts in flight at most. Default 10. */
+  /** Queued attempts in flight at most, in this process. Default 64. */
   concurrency?: number
+  /** Each receiver's share of them, its circuit breaker, and when a receiver that stays down is reported. */
+  isolation?: IsolationOptions
   /** At close, how long attempts in flight may still take before they are aborted. Default 5 s. */
   closeGrace?: number
   /** A queued message whose key this process does not know (a rolling deploy) is reported after this wait. Default 10 min. */
@@ -58,8 +61,24 @@ export interface DeliveryOptions {
   onAttempt?: Hook<AttemptEvent>
   /** When a queued message is finished: delivered, failed, gone, contract-violation or exhausted. */
   onOutcome?: Hook<OutcomeEvent>
+  /** When a receiver's circuit breaker has stayed open for `isolation.unhealthyAfter`: disable the subscription, or tell its owner. */
+  onReceiverUnhealthy?: Hook<ReceiverUnhealthyEvent>
   /** At close, with the queued messages not finished (possibly none): persist them, or enqueue them again after a restart. */
   onPending?: Hook<PendingMessage[]>
+}
+
+/** A receiver is a target's origin (scheme, host, port). Durations are in milliseconds. */
+export interface IsolationOptions {
+  /** Queued attempts in flight at most to one receiver, in this process. Default: an eighth of `concurrency`, at least 1 (8 by default). */
+  perReceiver?: number
+  /** Consecutive attempts that find a receiver down (no answer, a timeout, 429, 5xx) and open its breaker. Default 5. */
+  failureThreshold?: number
+  /** How long an open breaker holds the receiver's messages before one probe goes out. Default 30 s; doubled after each failed probe. */
+  coolDown?: number
+  /** The longest cool-down. Default 10 min. */
+  maxCoolDown?: number
+  /** A breaker open this long (checked at each failed probe) calls `onReceiverUnhealthy`. Default 1 hour. */
+  unhealthyAfter?: number
 }
 
 export interface NormalisedDeliveryOptions {
@@ -85,7 +104,9 @@ export interface NormalisedDeliveryOptions {
   deliver: boolean
   onAttempt: Hook<AttemptEvent> | undefined
   onOutcome: Hook<OutcomeEvent> | undefined
+  onReceiverUnhealthy: Hook<ReceiverUnhealthyEvent> | undefined
   onPending: Hook<PendingMessage[]> | undefined
+  isolation: IsolationSettings
 }
 
 const SECOND = 1000
@@ -102,13 +123,20 @@ const NUMBERS = {
   bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
   attemptTimeout: { fallback: DEFAULT_ATTEMPT_TIMEOUT, min: 1, max: 2 ** 31 - 1, integer: true },
   maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
-  concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
+  concurrency: { fallback: 64, min: 1, max: Infinity, integer: true },
   closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
   unknownKeyGrace: { fallback: 10 * MINUTE, min: 0, max: Infinity, integer: false }
 } as const
-const HOOKS = ['lookup', 'secretFor', 'onAttempt', 'onOutcome', 'onPending'] as const
+const HOOKS = ['lookup', 'secretFor', 'onAttempt', 'onOutcome', 'onReceiverUnhealthy', 'onPending'] as const
+const ISOLATION = {
+  perReceiver: { fallback: undefined, min: 1, max: Infinity, integer: true },
+  failureThreshold: { fallback: 5, min: 1, max: Infinity, integer: true },
+  coolDown: { fallback: 30 * SECOND, min: 1, max: 2 ** 31 - 1, integer: true },
+  maxCoolDown: { fallback: 10 * MINUTE, min: 1, max: 2 ** 31 - 1, integer: true },
+  unhealthyAfter: { fallback: HOUR, min: 0, max: Infinity, integer: false }
+} as const
 const ENGINE_METHODS = ['open', 'add', 'work', 'close', 'pending'] as const
-const KEYS = new Set(['secret', 'headers', 'userAgent', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', ...HOOKS, ...Object.keys(NUMBERS)])
+const KEYS = new Set(['secret', 'headers', 'userAgent', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', 'isolation', ...HOOKS, ...Object.keys(NUMBERS)])
 
 function fail (fault: string): never {
   throw new InvalidDeliveryOptionsError(fault)
@@ -120,13 +148,15 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
   for (const key of Object.keys(options)) {
     if (!KEYS.has(key)) fail(`unknown option "${key}"`)
   }
-  const numbers = Object.fromEntries(Object.entries(NUMBERS).map(([key, { fallback, min, max, integer }]) => {
-    const value = (options as Record<string, unknown>)[key] ?? fallback
-    if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
-      fail(`${key} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}, not ${inspect(value)}`)
-    }
-    return [key, value]
-  })) as Record<keyof typeof NUMBERS, number>
+  const numbers = checkNumbers(options, NUMBERS, '') as Record<keyof typeof NUMBERS, number>
+  const { isolation: isolationOptions = {} } = options
+  if (typeof isolationOptions !== 'object' || isolationOptions === null) fail('isolation must be an object')
+  for (const key of Object.keys(isolationOptions)) {
+    if (!Object.hasOwn(ISOLATION, key)) fail(`unknown option "isolation.${key}"`)
+  }
+  const isolation = checkNumbers(isolationOptions, ISOLATION, 'isolation.') as Record<keyof typeof ISOLATION, number>
+  isolation.perReceiver ??= Math.max(1, Math.ceil(numbers.concurrency / 8))
+  if (isolation.maxCoolDown < isolation.coolDown) fail(`isolation.maxCoolDown must be at least isolation.coolDown (${isolation.coolDown}), not ${isolation.maxCoolDown}`)
   for (const key of HOOKS) {
     if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
   }
@@ -156,6 +186,20 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
     deliver,
     onAttempt: options.onAttempt,
     onOutcome: options.onOutcome,
-    onPending: options.onPending
+    onReceiverUnhealthy: options.onReceiverUnhealthy,
+    onPending: options.onPending,
+    isolation: { ...isolation, maxRetryAfter: numbers.maxRetryAfter, attemptTimeout: numbers.attemptTimeout }
   }
+}
+
+type NumberRules = Record<string, { fallback: number | undefined, min: number, max: number, integer: boolean }>
+
+function checkNumbers (options: object, rules: NumberRules, path: string): Record<string, number | undefined> {
+  return Object.fromEntries(Object.entries(rules).map(([key, { fallback, min, max, integer }]) => {
+    const value = (options as Record<string, unknown>)[key] ?? fallback
+    if (value !== undefined && (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value)))) {
+      fail(`${path}${key} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}, not ${inspect(value)}`)
+    }
+    return [key, value]
+  }))
 }

@@ -6,8 +6,10 @@ import type { Hook } from './hooks.js'
 import { logs } from './log-level.js'
 import type { DeliveryMessage } from './message.js'
 import type { DeliveryRegistry } from './registry.js'
-import { decide } from '../outcome-policy/outcome-policy.js'
+import { cutShortByClose, decide } from '../outcome-policy/outcome-policy.js'
 import type { FinalOutcome, RetryPolicy } from '../outcome-policy/outcome-policy.js'
+import { createReceiverGate } from './receivers.js'
+import type { IsolationSettings, ReceiverUnhealthyEvent } from './receivers.js'
 import type { AttemptResult, Sender } from './sender.js'
 import type { Target } from './target.js'
 
@@ -26,11 +28,13 @@ export interface RunnerOptions {
   registry: DeliveryRegistry
   sender: Pick<Sender, 'attempt'>
   policy: RetryPolicy
+  isolation: IsolationSettings
   concurrency: number
   /** How long a message whose key no process knows waits before it is reported; it keeps waiting after. */
   unknownKeyGrace: number
   log: FastifyBaseLogger
   onOutcome: Hook<OutcomeEvent> | undefined
+  onReceiverUnhealthy: Hook<ReceiverUnhealthyEvent> | undefined
   now?: () => number
   random?: () => number
 }
@@ -41,6 +45,7 @@ const UNKNOWN_KEY_RETRY = 30_000
 /** The plugin's side of every engine: finds the definition by key, sends, applies the retry policy, reports. */
 export function createRunner (options: RunnerOptions): EngineContext {
   const { registry, sender, policy, concurrency, unknownKeyGrace, log, onOutcome, now = Date.now, random = Math.random } = options
+  const gate = createReceiverGate({ settings: options.isolation, log, onReceiverUnhealthy: options.onReceiverUnhealthy, now, random })
 
   function unknown (message: DeliveryMessage): AttemptStep {
     const since = message.unknownSince ?? now()
@@ -56,15 +61,20 @@ export function createRunner (options: RunnerOptions): EngineContext {
   return {
     concurrency,
     log,
+    receiverOf: gate.receiverOf,
+    admission: gate.admission,
     async run (message) {
       const registered = registry.byKey(message.key)
       if (registered === undefined) return unknown(message)
+      // a receiver at its share, cooling down or throttled: the message waits, and that is no attempt
+      const receiver = gate.receiverOf(message)
+      const { room, wait } = gate.admission(receiver)
+      if (room === 0) return { type: 'postpone', delay: Number.isFinite(wait) ? wait : gate.retryIn(receiver), message, reason: 'receiver' }
+      const started = gate.acquire(receiver)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
       const result = await sender.attempt(message, registered.definition)
-      // cut short by close after the grace period: not an attempt, the receiver never answered
-      if (result.outcome === 'retryable' && (result.error.cause as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_ATTEMPT_ABORTED') {
-        return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
-      }
+      gate.release(receiver, started, result)
+      if (cutShortByClose(result)) return { type: 'postpone', delay: 0, message: known, reason: 'closing' }
       const decision = decide(message.attempt, result, policy, random)
       if (!decision.retry) return { type: 'final', outcome: decision.outcome, message: known, result }
       log.info({ messageId: message.id, attempt: message.attempt + 1, runAt: new Date(now() + decision.delay).toISOString() }, 'retry scheduled')

@@ -12,6 +12,8 @@ import {
   ReceiverStatusError,
   ReceiverUnreachableError
 } from '../util/errors.js'
+import { answerOutcome } from '../outcome-policy/outcome-policy.js'
+import type { AttemptOutcome } from '../outcome-policy/outcome-policy.js'
 import { AttemptHandler } from './attempt-handler.js'
 import { isJsonMediaType } from './payload-validator.js'
 import type { PayloadValidator, ResponseCheck } from './payload-validator.js'
@@ -37,7 +39,7 @@ export interface Delivered<Body = unknown> {
 }
 
 export interface NotDelivered {
-  outcome: 'retryable' | 'failed' | 'gone' | 'contract-violation'
+  outcome: Exclude<AttemptOutcome, 'delivered'>
   /** undefined when no answer came */
   statusCode: number | undefined
   error: FastifyError
@@ -238,8 +240,13 @@ export function createSender (options: SenderOptions): Sender {
   }
   const ended = (): Promise<AttemptResult[]> => Promise.all(inFlight().map(attempt => attempt.done))
 
+  // set once the close's grace period is over: an attempt that would start after it (a durable engine's job fetched
+  // just before the close, whose receiver the aborts just freed) is cut short at once, as those in flight were
+  let closing: Error | undefined
+
   return {
     attempt (message, definition) {
+      if (closing !== undefined) return Promise.resolve(unreachable(routeOf(message.target.url).host, closing))
       return new Attempt(message, definition).done
     },
     async drain (graceMs) {
@@ -251,7 +258,8 @@ export function createSender (options: SenderOptions): Sender {
         await Promise.race([ended(), new Promise(resolve => { timer = setTimeout(resolve, end - performance.now()).unref() })])
         clearTimeout(timer)
       }
-      for (const attempt of inFlight()) attempt.abort(new AttemptAbortedError(graceMs))
+      closing = new AttemptAbortedError(graceMs)
+      for (const attempt of inFlight()) attempt.abort(closing)
       await ended()
     }
   }
@@ -263,7 +271,8 @@ const utf8 = new TextDecoder()
 
 /** A whole answer's result, by its status; a 2xx with a response schema is read (when it came in full) and validated. */
 function classify (host: string, statusCode: number, headers: IncomingHttpHeaders, check: ResponseCheck | undefined, body: Buffer | undefined, error: Error | undefined): AttemptResult {
-  if (statusCode < 300) {
+  const outcome = answerOutcome(statusCode)
+  if (outcome === 'delivered') {
     if (check === undefined) return { outcome: 'delivered', statusCode, body: undefined }
     const contentType = contentTypeOf(headers)
     if (!isJsonMediaType(contentType)) return violation(host, statusCode, `its content-type is "${contentType}", not JSON`)
@@ -279,8 +288,8 @@ function classify (host: string, statusCode: number, headers: IncomingHttpHeader
     if (!checked.ok) return violation(host, statusCode, `its body breaks the response schema: ${checked.faults.join('; ')}`)
     return { outcome: 'delivered', statusCode, body: checked.value }
   }
-  if (statusCode === 410) return { outcome: 'gone', statusCode, error: new ReceiverGoneError(host) }
-  if (statusCode === 429 || statusCode >= 500) {
+  if (outcome === 'gone') return { outcome, statusCode, error: new ReceiverGoneError(host) }
+  if (outcome === 'retryable') {
     return {
       outcome: 'retryable',
       statusCode,

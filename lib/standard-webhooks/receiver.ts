@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { isRetriedStatus } from '../outcome-policy/outcome-policy.js'
 import { WebhookReplayedError } from '../util/errors.js'
 import { createReplayGuard } from './replay-guard.js'
 import { normaliseReceiverOptions } from './receiver-options.js'
@@ -18,9 +19,6 @@ declare module 'fastify' {
     webhookReplay?: boolean
   }
 }
-
-// the statuses on which a sender retries, with the same webhook-id: that retry is no replay
-const isRetriedStatus = (statusCode: number): boolean => statusCode === 429 || statusCode >= 500
 
 /**
  * Verifies the Standard Webhooks signature of every request to the routes of the context it is registered in, before

@@ -158,6 +158,11 @@ export const QueueFullError = createError(
   'The delivery queue holds %d messages, its limit: nothing was queued. Retry later, or raise the engine\'s maxPending',
   503
 )
+export const ReceiverQueueFullError = createError<'FST_OPENAPI_CALLBACKS_RECEIVER_QUEUE_FULL', 503, [string, number]>(
+  'FST_OPENAPI_CALLBACKS_RECEIVER_QUEUE_FULL',
+  'The receiver %s has %d messages waiting, its limit: nothing was queued for it. Its other messages are still delivered; retry later, or raise the engine\'s maxPendingPerReceiver',
+  503
+)
 export const InvalidEngineOptionsError = createError(
   'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS',
   'Invalid delivery engine option: %s',

@@ -135,9 +135,9 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
     return summary
   }
 
-  /** Keeps `data` and runs the job again after `delay`: not a BullMQ attempt. */
-  async function later (job: MessageJob, token: string | undefined, data: JobData, delay: number): Promise<never> {
-    await deadline(job.updateData(data), `while recording message ${job.id}`)
+  /** Keeps `data` (undefined: as it is) and runs the job again after `delay`: not a BullMQ attempt. */
+  async function later (job: MessageJob, token: string | undefined, data: JobData | undefined, delay: number): Promise<never> {
+    if (data !== undefined) await deadline(job.updateData(data), `while recording message ${job.id}`)
     await deadline(job.moveToDelayed(Date.now() + Math.max(0, Math.round(delay)), token), `while recording message ${job.id}`)
     throw new DelayedError()
   }
@@ -147,6 +147,8 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
     const step = await ctx.run(message)
     if (step.type === 'retry') return await later(job, token, { message: step.message, last: summarise(message.attempt, step.result) }, step.delay)
     if (step.type === 'postpone') {
+      // its receiver could not take it now: the job waits as it is, and BullMQ's slot goes to another receiver's
+      if (step.reason === 'receiver') return await later(job, token, undefined, step.delay)
       const since = step.message.unknownSince
       if (step.reason === 'unknown-key' && since !== undefined && Date.now() - since >= settings.unknownKeyLimit) {
         const at = Date.now()

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { DeliveryMessage } from '../message.js'
 import type { FinalOutcome } from '../../outcome-policy/outcome-policy.js'
+import type { Admission } from '../receivers.js'
 import type { AttemptResult } from '../sender.js'
 
 /**
@@ -10,14 +11,24 @@ import type { AttemptResult } from '../sender.js'
 export type AttemptStep =
   | { type: 'retry', delay: number, message: DeliveryMessage, result: AttemptResult }
   | { type: 'final', outcome: FinalOutcome, message: DeliveryMessage, result: AttemptResult }
-  | { type: 'postpone', delay: number, message: DeliveryMessage, reason: 'unknown-key' | 'closing' }
+  | { type: 'postpone', delay: number, message: DeliveryMessage, reason: 'unknown-key' | 'closing' | 'receiver' }
 
 /** What the plugin gives an engine when it opens: the engine owns timing and fetching, the plugin the policy. */
 export interface EngineContext {
   /** Attempts in flight at most, in this process. */
   concurrency: number
-  /** Runs the message's attempt and decides what comes next. Never rejects. */
+  /**
+   * Runs the message's attempt and decides what comes next. Never rejects. When the message's receiver cannot take
+   * an attempt now (at its share, its breaker open, throttled), nothing is sent: a `postpone` step says how long to wait.
+   */
   run (message: DeliveryMessage): Promise<AttemptStep>
+  /** A message's receiver (its target's origin): each gets its own share of the attempts in flight. */
+  receiverOf (message: DeliveryMessage): string
+  /**
+   * Whether a receiver can take an attempt now, for an engine that schedules by receiver: `room` attempts, or none for
+   * `wait` milliseconds (Infinity: until one of its attempts in flight ends).
+   */
+  admission (receiver: string): Admission
   /** Once the engine has recorded a message's end: the plugin logs it and calls onOutcome. Never throws. */
   finished (step: Extract<AttemptStep, { type: 'final' }>): void
   log: FastifyBaseLogger

@@ -1,4 +1,5 @@
-import { InvalidEngineOptionsError, QueueFullError } from '../../util/errors.js'
+import { InvalidEngineOptionsError, QueueFullError, ReceiverQueueFullError } from '../../util/errors.js'
+import { Heap } from '../../util/heap.js'
 import type { DeliveryMessage } from '../message.js'
 import type { AttemptStep, DeliveryEngine, EngineContext, PendingMessage } from './engine.js'
 
@@ -12,14 +13,21 @@ export interface Clock {
 export interface MemoryEngineOptions {
   /** Messages kept at most, waiting or in flight; enqueue() beyond it rejects with FST_OPENAPI_CALLBACKS_QUEUE_FULL. Default 10 000. */
   maxPending?: number
+  /**
+   * Messages kept at most for one receiver (a target's origin); enqueue() beyond it rejects with
+   * FST_OPENAPI_CALLBACKS_RECEIVER_QUEUE_FULL, naming the receiver, while the others still queue. Default 1 000.
+   */
+  maxPendingPerReceiver?: number
   clock?: Clock
 }
 
-interface Entry { message: DeliveryMessage, runAt: number, order: number }
+interface Entry { message: DeliveryMessage, receiver: string, runAt: number, order: number }
+interface Wakeup { receiver: string, at: number }
 
 // setTimeout fires at once for delays beyond 2^31 - 1 ms; a longer wait wakes early and is armed again
 const MAX_TIMER_DELAY = 2 ** 31 - 1
 const DEFAULT_MAX_PENDING = 10_000
+const DEFAULT_MAX_PENDING_PER_RECEIVER = 1_000
 
 const systemClock: Clock = {
   now: () => Date.now(),
@@ -27,56 +35,70 @@ const systemClock: Clock = {
   clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout)
 }
 
+// earlier first; attempts due at the same time keep the order they were added in
+const before = (a: Entry, b: Entry): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.order < b.order)
+
 /**
- * The default engine: messages wait in this process, in a binary heap by due time, so taking what is due costs
- * O(log n) however long the queue. It does not survive a restart: what is pending when the process ends is lost,
- * except what the plugin reports at close (the `onPending` hook).
+ * The default engine: messages wait in this process, in a heap by due time, so taking what is due costs O(log n)
+ * however long the queue. A due message whose receiver cannot take it (at its share, its breaker open, throttled)
+ * waits apart, in its receiver's own heap, without an attempt: it comes back when one of the receiver's attempts
+ * ends or its hold runs out, so a receiver with thousands waiting costs the others nothing. It does not survive a
+ * restart: what is pending when the process ends is lost, except what the plugin reports at close (`onPending`).
  */
 export function createMemoryEngine (options: MemoryEngineOptions = {}): DeliveryEngine {
-  const { maxPending = DEFAULT_MAX_PENDING, clock = systemClock } = options
-  if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
-    throw new InvalidEngineOptionsError(`maxPending must be a whole number from 1 up, not ${String(maxPending)}`)
+  const { maxPending = DEFAULT_MAX_PENDING, maxPendingPerReceiver = DEFAULT_MAX_PENDING_PER_RECEIVER, clock = systemClock } = options
+  for (const [name, value] of Object.entries({ maxPending, maxPendingPerReceiver })) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidEngineOptionsError(`${name} must be a whole number from 1 up, not ${String(value)}`)
   }
   // every message not finished: its waiting entry, or undefined while its attempt is in flight
   const messages = new Map<string, Entry | undefined>()
-  // the waiting entries; a message is in it at most once, as add() keeps the first and a retry follows its attempt
-  const heap: Entry[] = []
+  // how many of those each receiver has
+  const perReceiver = new Map<string, number>()
+  // the waiting entries whose receiver may take them, as far as is known; a message is in one heap at most once
+  const due = new Heap<Entry>(before)
+  // the due entries whose receiver could not take them, by receiver
+  const parked = new Map<string, Heap<Entry>>()
+  // when a receiver held for a time (a cool-down, a Retry-After) may take its parked entries again
+  const wakeups = new Heap<Wakeup>((a, b) => a.at < b.at)
+  const wakeAt = new Map<string, number>()
   const running = new Set<Promise<void>>()
   let context: EngineContext | undefined
   let added = 0
   let timer: unknown
   let working = false
 
-  // earlier first; attempts due at the same time keep the order they were added in
-  const before = (a: Entry, b: Entry): boolean => a.runAt < b.runAt || (a.runAt === b.runAt && a.order < b.order)
-
-  function push (message: DeliveryMessage, delay: number): void {
-    const entry = { message, runAt: clock.now() + delay, order: added++ }
+  function push (message: DeliveryMessage, receiver: string, delay: number): void {
+    const entry = { message, receiver, runAt: clock.now() + delay, order: added++ }
     messages.set(message.id, entry)
-    let index = heap.push(entry) - 1
-    while (index > 0) {
-      const parent = (index - 1) >> 1
-      if (!before(heap[index]!, heap[parent]!)) break
-      ;[heap[index], heap[parent]] = [heap[parent]!, heap[index]!]
-      index = parent
-    }
+    due.push(entry)
   }
 
-  function pop (): void {
-    const last = heap.pop()!
-    if (heap.length === 0) return
-    heap[0] = last
-    let index = 0
-    for (;;) {
-      const left = index * 2 + 1
-      const right = left + 1
-      let first = index
-      if (left < heap.length && before(heap[left]!, heap[first]!)) first = left
-      if (right < heap.length && before(heap[right]!, heap[first]!)) first = right
-      if (first === index) return
-      ;[heap[index], heap[first]] = [heap[first]!, heap[index]!]
-      index = first
+  function park (entry: Entry, wait: number): void {
+    let waiting = parked.get(entry.receiver)
+    if (waiting === undefined) {
+      waiting = new Heap<Entry>(before)
+      parked.set(entry.receiver, waiting)
     }
+    waiting.push(entry)
+    // an infinite wait ends with one of the receiver's attempts, which unparks it
+    if (Number.isFinite(wait)) wakeLater(entry.receiver, clock.now() + wait)
+  }
+
+  function wakeLater (receiver: string, at: number): void {
+    const armed = wakeAt.get(receiver)
+    if (armed !== undefined && armed <= at) return
+    wakeAt.set(receiver, at)
+    wakeups.push({ receiver, at })
+  }
+
+  /** As many of the receiver's parked entries as it can take now go back in line, earliest first. */
+  function unpark (receiver: string): void {
+    const waiting = parked.get(receiver)
+    if (waiting === undefined) return
+    const { room, wait } = context!.admission(receiver)
+    if (room === 0 && Number.isFinite(wait)) wakeLater(receiver, clock.now() + wait)
+    for (let left = room; left > 0 && waiting.size > 0; left--) due.push(waiting.pop()!)
+    if (waiting.size === 0) parked.delete(receiver)
   }
 
   /** Starts what is due, up to the concurrency; arms one timer for the next. A full engine waits for an attempt to end. */
@@ -85,32 +107,44 @@ export function createMemoryEngine (options: MemoryEngineOptions = {}): Delivery
     timer = undefined
     if (!working) return
     const { concurrency } = context!
-    let next = heap[0]
-    while (next !== undefined && running.size < concurrency && next.runAt <= clock.now()) {
-      messages.set(next.message.id, undefined)
-      pop()
-      start(next.message)
-      next = heap[0]
+    const now = clock.now()
+    while (wakeups.size > 0 && wakeups.peek()!.at <= now) {
+      const { receiver, at } = wakeups.pop()!
+      if (wakeAt.get(receiver) === at) wakeAt.delete(receiver)
+      unpark(receiver)
     }
-    if (next !== undefined && running.size < concurrency) {
-      timer = clock.setTimeout(wake, Math.min(MAX_TIMER_DELAY, next.runAt - clock.now()))
+    let next = due.peek()
+    while (next !== undefined && running.size < concurrency && next.runAt <= now) {
+      due.pop()
+      const { room, wait } = context!.admission(next.receiver)
+      if (room > 0) start(next)
+      else park(next, wait)
+      next = due.peek()
     }
+    let at = wakeups.peek()?.at ?? Infinity
+    if (next !== undefined && running.size < concurrency) at = Math.min(at, next.runAt)
+    if (at !== Infinity) timer = clock.setTimeout(wake, Math.min(MAX_TIMER_DELAY, Math.max(0, at - now)))
   }
 
-  function start (message: DeliveryMessage): void {
-    const run = context!.run(message).then(record).finally(() => {
+  function start ({ message, receiver }: Entry): void {
+    messages.set(message.id, undefined)
+    const run = context!.run(message).then(step => { record(step, receiver) }).finally(() => {
       running.delete(run)
+      unpark(receiver)
       wake()
     })
     running.add(run)
   }
 
-  function record (step: AttemptStep): void {
+  function record (step: AttemptStep, receiver: string): void {
     if (step.type !== 'final') {
-      push(step.message, step.delay)
+      push(step.message, receiver, step.delay)
       return
     }
     messages.delete(step.message.id)
+    const left = perReceiver.get(receiver)! - 1
+    if (left === 0) perReceiver.delete(receiver)
+    else perReceiver.set(receiver, left)
     context!.finished(step)
   }
 
@@ -121,7 +155,11 @@ export function createMemoryEngine (options: MemoryEngineOptions = {}): Delivery
     async add (message, delay) {
       if (messages.has(message.id)) return
       if (messages.size >= maxPending) throw new QueueFullError(maxPending)
-      push(message, delay)
+      const receiver = context!.receiverOf(message)
+      const count = perReceiver.get(receiver) ?? 0
+      if (count >= maxPendingPerReceiver) throw new ReceiverQueueFullError(receiver, maxPendingPerReceiver)
+      perReceiver.set(receiver, count + 1)
+      push(message, receiver, delay)
       wake()
     },
     async work () {
