@@ -1,5 +1,6 @@
 // The isolation cases every engine must pass, run by test/isolation-<engine>.test.ts: one receiver's trouble never
-// delays another's. Real receivers on 127.0.0.1; the plugin with its default concurrency, share and breaker.
+// delays another's. Real receivers on 127.0.0.1, the plugin's default concurrency and share. Breaker cool-downs are
+// short, and every timing assertion on them is a lower bound: a slow machine cannot make one fail.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
@@ -8,6 +9,8 @@ import swagger from '@fastify/swagger'
 import { Type } from '@sinclair/typebox'
 import openapiCallbacks from '../lib/index.js'
 import type { DeliveryEngine, DeliveryOptions } from '../lib/index.js'
+import type { AttemptEvent, ReceiverUnhealthyEvent } from '../lib/index.js'
+import { eventually } from './eventually.js'
 import { startReceiver } from './receivers.js'
 import type { Handler, Receiver } from './receivers.js'
 
@@ -21,7 +24,7 @@ const BAD_MESSAGES = 200
 const HEALTHY_MESSAGES = 50
 
 /** A receiver that misbehaves in one way, on 127.0.0.1; `close` also ends what it keeps pending. */
-interface BadReceiver { origin: string, close: () => Promise<void> }
+interface BadReceiver { origin: string, requests: () => number, close: () => Promise<void> }
 
 type BadKind = 'never answers' | 'answers after 8 s' | 'answers 503 or 429 with Retry-After' | 'refuses connections' | 'trickles its answer'
 
@@ -37,7 +40,7 @@ export const BAD_RECEIVERS: Record<BadKind, () => Promise<BadReceiver>> = {
     const { origin, close } = await server(() => {})
     // nothing listens on the port any more: connecting is refused
     await close()
-    return { origin, close: async () => {} }
+    return { origin, requests: () => 0, close: async () => {} }
   },
   'trickles its answer': () => server((_, response, timers) => {
     response.writeHead(200, { 'content-type': 'text/plain' })
@@ -47,11 +50,13 @@ export const BAD_RECEIVERS: Record<BadKind, () => Promise<BadReceiver>> = {
 
 async function server (handle: (request: http.IncomingMessage, response: http.ServerResponse, timers: Set<NodeJS.Timeout>) => void): Promise<BadReceiver> {
   const timers = new Set<NodeJS.Timeout>()
-  const made = http.createServer((request, response) => { request.resume(); handle(request, response, timers) })
+  let requests = 0
+  const made = http.createServer((request, response) => { requests++; request.resume(); handle(request, response, timers) })
   await new Promise<void>(resolve => made.listen(0, '127.0.0.1', resolve))
   const { port } = made.address() as AddressInfo
   return {
     origin: `http://127.0.0.1:${port}`,
+    requests: () => requests,
     close: async () => {
       for (const timer of timers) clearInterval(timer)
       made.closeAllConnections()
@@ -60,9 +65,22 @@ async function server (handle: (request: http.IncomingMessage, response: http.Se
   }
 }
 
-/** An app on `engine` with one webhook; closed when the test ends. */
-export async function isolationApp (t: Test, engine: DeliveryEngine, delivery: DeliveryOptions = {}) {
-  const app = Fastify()
+/** A receiver answering `down()`'s status while it says so, then 204; the time of each arrival. */
+async function flakyReceiver (t: Test, down: (arrival: number) => [number, Record<string, string>] | undefined) {
+  const arrivals: number[] = []
+  const handler: Handler = (_, response) => {
+    arrivals.push(performance.now())
+    const [status, headers] = down(arrivals.length) ?? [204, {}]
+    response.writeHead(status, headers).end()
+  }
+  const receiver = await startReceiver(handler)
+  t.teardown(() => receiver.close())
+  return { receiver, arrivals }
+}
+
+/** An app on `engine` with one webhook, its log lines kept in `lines` when given; closed when the test ends. */
+export async function isolationApp (t: Test, engine: DeliveryEngine, delivery: DeliveryOptions = {}, lines?: Array<Record<string, any>>) {
+  const app = Fastify(lines === undefined ? {} : { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Isolation', version: '1.0.0' } } })
   await app.register(openapiCallbacks, {
     delivery: { engine, allowHttp: true, allow: ['127.0.0.1'], closeGrace: 0, schedule: [0, 200, 3_600_000], ...delivery }
@@ -134,4 +152,90 @@ export function isolationSuite (t: Test, engine: EngineUnderTest): void {
       }
     })
   }
+
+  t.test(`${engine.name}: an open breaker holds its receiver's messages without attempts; one probe after each cool-down; success closes it; the hook fires once`, async t => {
+    // the first 3 attempts and the first two probes find it down (503); the third probe finds it up
+    const { receiver, arrivals } = await flakyReceiver(t, arrival => arrival <= 5 ? [503, {}] : undefined)
+    const attempts: AttemptEvent[] = []
+    const unhealthy: ReceiverUnhealthyEvent[] = []
+    const lines: Array<Record<string, any>> = []
+    const { app, event } = await isolationApp(t, engine.make(), {
+      isolation: { perReceiver: 1, failureThreshold: 3, coolDown: 300, maxCoolDown: 1_000, unhealthyAfter: 500 },
+      schedule: [0, 3_600_000],
+      onAttempt: attempt => { attempts.push(attempt) },
+      onReceiverUnhealthy: event => { unhealthy.push(event) }
+    }, lines)
+    for (let n = 0; n < 10; n++) await app.callbacks.enqueue(event, `${receiver.origin}/hooks`, { n })
+    await receiver.arrived(3)
+    // the breaker is open for 300 ms: nothing goes out meanwhile
+    await new Promise(resolve => setTimeout(resolve, 150))
+    t.equal(arrivals.length, 3, 'no attempt while the breaker is open')
+    t.equal(attempts.length, 3, 'the held messages made no attempts')
+    // 5 probes' worth of arrivals, then the 5 messages left once it closed
+    await receiver.arrived(10)
+    const [, , third, firstProbe, secondProbe, thirdProbe] = arrivals as [number, number, number, number, number, number]
+    t.ok(firstProbe - third >= 290, `the first probe waited the cool-down (${Math.round(firstProbe - third)} ms)`)
+    t.ok(secondProbe - firstProbe >= 590, `a failed probe doubles it (${Math.round(secondProbe - firstProbe)} ms)`)
+    t.ok(thirdProbe - secondProbe >= 990, `up to maxCoolDown (${Math.round(thirdProbe - secondProbe)} ms)`)
+    await eventually(() => attempts.length === 10, 'the 10 attempts reported')
+    t.same(attempts.map(attempt => attempt.result.statusCode), [503, 503, 503, 503, 503, 204, 204, 204, 204, 204], 'every attempt, and no more: the held messages went out once it closed')
+    t.equal(unhealthy.length, 1, 'onReceiverUnhealthy once, though the breaker opened three times')
+    t.equal(unhealthy[0]!.receiver, receiver.origin)
+    t.equal(unhealthy[0]!.failures, 5)
+    t.equal(unhealthy[0]!.error?.code, 'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS')
+    t.ok(unhealthy[0]!.since <= Date.now() - 500, 'after the breaker had been open for unhealthyAfter')
+    const transitions = lines.filter(line => /circuit breaker|probe goes out|receiver unhealthy/.test(line.msg)).map(line => line.msg)
+    t.same(transitions, [
+      'receiver down: its circuit breaker opened; its messages wait without attempts',
+      'receiver cooled down: one probe goes out',
+      'receiver still down: the probe failed; its circuit breaker opened again',
+      'receiver cooled down: one probe goes out',
+      'receiver still down: the probe failed; its circuit breaker opened again',
+      'receiver unhealthy: its circuit breaker has stayed open; onReceiverUnhealthy is called',
+      'receiver cooled down: one probe goes out',
+      'receiver answering again: its circuit breaker closed'
+    ], 'one log line per transition, none per held message')
+  })
+
+  t.test(`${engine.name}: a breaker that stays closed: failures below the threshold, or that a success interrupts, hold nothing`, async t => {
+    // every other attempt fails: never 2 in a row
+    const { receiver } = await flakyReceiver(t, arrival => arrival % 2 === 1 ? [500, {}] : undefined)
+    const unhealthy: ReceiverUnhealthyEvent[] = []
+    const { app, event } = await isolationApp(t, engine.make(), {
+      isolation: { perReceiver: 1, failureThreshold: 2, coolDown: 60_000, unhealthyAfter: 0 },
+      schedule: [0, 3_600_000],
+      onReceiverUnhealthy: event => { unhealthy.push(event) }
+    })
+    for (let n = 0; n < 20; n++) await app.callbacks.enqueue(event, `${receiver.origin}/hooks`, { n })
+    await receiver.arrived(20)
+    t.equal(unhealthy.length, 0, 'the breaker never opened: a minute\'s cool-down would have held the rest')
+  })
+
+  t.test(`${engine.name}: a 429 or 503 with Retry-After holds all of that receiver's messages for the wait, and no other receiver's`, async t => {
+    const { receiver: slowed, arrivals } = await flakyReceiver(t, arrival => arrival === 1 ? [429, { 'retry-after': '1' }] : undefined)
+    const { receiver: other, arrivals: otherArrivals } = await flakyReceiver(t, () => undefined)
+    const { app, event } = await isolationApp(t, engine.make(), { isolation: { perReceiver: 1 }, schedule: [0, 3_600_000] })
+    for (let n = 0; n < 4; n++) await app.callbacks.enqueue(event, `${slowed.origin}/hooks`, { n })
+    await slowed.arrived(1)
+    for (let n = 0; n < 4; n++) await app.callbacks.enqueue(event, `${other.origin}/hooks`, { n })
+    await other.arrived(4)
+    t.equal(arrivals.length, 1, 'the other receiver got its messages while this one waited')
+    await slowed.arrived(4)
+    t.ok(arrivals[1]! - arrivals[0]! >= 990, `its next message waited for Retry-After (${Math.round(arrivals[1]! - arrivals[0]!)} ms)`)
+    t.ok(otherArrivals[3]! < arrivals[1]!)
+  })
+
+  t.test(`${engine.name}: close() aborts the attempts in flight, and the slots that frees start no other`, async t => {
+    const hanging = await BAD_RECEIVERS['never answers']()
+    t.teardown(() => hanging.close())
+    const { app, event } = await isolationApp(t, engine.make(), { isolation: { perReceiver: 2 } })
+    for (let n = 0; n < 50; n++) await app.callbacks.enqueue(event, `${hanging.origin}/hooks/${n}`, { n })
+    // two attempts hang (headersTimeout is 15 s); the others wait for their slots; closeGrace is 0
+    await eventually(() => hanging.requests() === 2, 'the receiver\'s two attempts')
+    const started = performance.now()
+    await app.close()
+    const took = performance.now() - started
+    t.ok(took < 5_000, `close() returned in ${Math.round(took)} ms, long before the receiver's 15 s timeout`)
+    t.equal(hanging.requests(), 2, 'no attempt began once the two in flight were aborted')
+  })
 }
