@@ -11,7 +11,7 @@ const gc = (globalThis as { gc?: () => void }).gc!
 async function main (): Promise<void> {
   const app = Fastify()
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Bench', version: '1.0.0' } } })
-  await app.register(openapiCallbacks, { delivery: { schedule: [3_600_000], jitter: 0, engine: createMemoryEngine({ maxPending: count }), onPending: () => {} } })
+  await app.register(openapiCallbacks, { delivery: { schedule: [3_600_000], jitter: 0, engine: createMemoryEngine({ maxPending: count, maxPendingPerReceiver: count }), onPending: () => {} } })
   const invoicePaid = app.webhooks.post('invoice-paid', {
     schema: { body: Type.Object({ id: Type.String(), description: Type.String(), paid: Type.Boolean(), total: Type.Number() }) }
   })

@@ -27,13 +27,13 @@ const PARALLEL = 16
 
 const client = (): Redis => new Redis({ path: socket, maxRetriesPerRequest: null })
 
-/** The app of every mode: one webhook; `deliver` says whether this process delivers. */
+/** The app of every mode: one webhook; `deliver` says whether this process delivers. One receiver, as the bare worker: its share is the whole concurrency. */
 async function durableApp (queueName: string, deliver: boolean, onDelivered?: () => void): Promise<{ close: () => Promise<void>, enqueue: (url: string) => Promise<unknown> }> {
   const engine = bullmqEngine({ connection: client(), queueName })
   const app = Fastify()
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 'Bench', version: '1.0.0' } } })
   await app.register(openapiCallbacks, {
-    delivery: { engine, deliver, allowHttp: true, allow: ['127.0.0.1'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', concurrency: PARALLEL, onOutcome: onDelivered }
+    delivery: { engine, deliver, allowHttp: true, allow: ['127.0.0.1'], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', concurrency: PARALLEL, isolation: { perReceiver: PARALLEL }, onOutcome: onDelivered }
   })
   const invoicePaid = app.webhooks.post('invoice-paid', {
     schema: { body: Type.Object({ id: Type.String(), description: Type.String(), paid: Type.Boolean(), total: Type.Number() }) }

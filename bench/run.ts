@@ -12,6 +12,7 @@ import { median, ratioRow } from './rows.js'
 import type { Row } from './rows.js'
 import type { LoopRun } from './loop.js'
 import { durableRows } from './durable-rows.js'
+import { isolationRows } from './isolation-rows.js'
 
 /**
  * The bench's child processes run as plain JavaScript, transpiled once into .bench/: tsx would add a few hundred
@@ -205,17 +206,26 @@ function print (rows: Row[]): void {
   for (const row of rows) console.log(line(row))
 }
 
-// `npm run bench -- durable` measures durable delivery only
+// `npm run bench -- durable` measures durable delivery only, `npm run bench -- isolation` isolation only
 async function main (): Promise<void> {
   compileChildren()
   if (process.argv[2] === 'durable') {
     print(await durableRows())
     return
   }
+  if (process.argv[2] === 'isolation') {
+    const receiver = await startReceiver()
+    try {
+      print(await isolationRows(receiver.port))
+    } finally {
+      receiver.child.kill('SIGTERM')
+    }
+    return
+  }
   const rows = [...documentRows(), ...await requestRows()]
   const receiver = await startReceiver()
   try {
-    rows.push(...await deliveryRows(receiver.port), await instructionRow(receiver.port))
+    rows.push(...await deliveryRows(receiver.port), await instructionRow(receiver.port), ...await isolationRows(receiver.port))
   } finally {
     receiver.child.kill('SIGTERM')
   }

@@ -25,13 +25,15 @@ test('the defaults: unsigned, https to public addresses only, Svix\'s schedule, 
     bodyTimeout: 15_000,
     attemptTimeout: 30_000,
     maxResponseSize: 65_536,
-    concurrency: 10,
+    concurrency: 64,
     closeGrace: 5_000,
     unknownKeyGrace: 600_000,
     deliver: true,
     onAttempt: undefined,
     onOutcome: undefined,
-    onPending: undefined
+    onReceiverUnhealthy: undefined,
+    onPending: undefined,
+    isolation: { perReceiver: 8, failureThreshold: 5, coolDown: 30_000, maxCoolDown: 600_000, unhealthyAfter: 3_600_000, maxRetryAfter: 3_600_000, attemptTimeout: 30_000 }
   })
   t.same(DEFAULT_SCHEDULE, defaults.schedule)
   t.same(await engine.pending(), [], 'an empty memory engine')
@@ -58,6 +60,9 @@ test('given options are kept, secrets decoded', async (t) => {
   t.equal(options.engine, engine)
   t.equal(options.deliver, false)
   t.same(normaliseDeliveryOptions({ secret: SECRET }).secrets, [Buffer.alloc(32, 1)])
+  t.equal(options.isolation.perReceiver, 1, 'a receiver\'s share: an eighth of the concurrency, at least 1')
+  t.equal(normaliseDeliveryOptions({ concurrency: 20 }).isolation.perReceiver, 3)
+  t.match(normaliseDeliveryOptions({ isolation: { perReceiver: 20, coolDown: 5, maxCoolDown: 5 } }).isolation, { perReceiver: 20, coolDown: 5, maxCoolDown: 5, failureThreshold: 5 })
 })
 
 test('bad options fail registration with a typed error naming the option', async (t) => {
@@ -75,6 +80,12 @@ test('bad options fail registration with a typed error naming the option', async
     [{ attemptTimeout: 2 ** 31 }, 'attemptTimeout must be an integer from 1 to 2147483647, not 2147483648'],
     [{ attemptTimeout: '30s' }, 'attemptTimeout must be an integer from 1 to 2147483647, not \'30s\''],
     [{ onOutcome: 'log' }, 'onOutcome must be a function'],
+    [{ onReceiverUnhealthy: true }, 'onReceiverUnhealthy must be a function'],
+    [{ isolation: 8 }, 'isolation must be an object'],
+    [{ isolation: { share: 8 } }, 'unknown option "isolation.share"'],
+    [{ isolation: { perReceiver: 0 } }, 'isolation.perReceiver must be an integer from 1 up, not 0'],
+    [{ isolation: { coolDown: 2 ** 31 } }, 'isolation.coolDown must be an integer from 1 to 2147483647, not 2147483648'],
+    [{ isolation: { coolDown: 2_000, maxCoolDown: 1_000 } }, 'isolation.maxCoolDown must be at least isolation.coolDown (2000), not 1000'],
     [{ lookup: {} }, 'lookup must be a function'],
     [{ allowHttp: 'yes' }, 'allowHttp must be a boolean'],
     [{ allow: '127.0.0.1' }, 'allow must be an array of hosts, IP addresses and CIDR ranges'],

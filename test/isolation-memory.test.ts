@@ -18,6 +18,12 @@ t.test('maxPendingPerReceiver: a receiver with its most waiting refuses more, na
   t.ok(results[1]!.ok)
 })
 
+t.test('a receiver is its origin, however many of its URLs are queued', async t => {
+  const { app, event } = await isolationApp(t, createMemoryEngine({ maxPendingPerReceiver: 5_000 }), { schedule: [3_600_000], onPending: () => {} })
+  for (let n = 0; n < 5_000; n++) await app.callbacks.enqueue(event, `https://hooks.example.com/tenants/${n}`, { n })
+  await t.rejects(app.callbacks.enqueue(event, 'https://hooks.example.com/tenants/last', { n: 0 }), { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_QUEUE_FULL' })
+})
+
 t.test('the engine options refuse a per-receiver limit that is not a whole number from 1', async t => {
   for (const maxPendingPerReceiver of [0, 1.5, Number.NaN]) {
     t.throws(() => createMemoryEngine({ maxPendingPerReceiver }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS' }, String(maxPendingPerReceiver))

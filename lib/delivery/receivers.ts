@@ -38,8 +38,12 @@ export interface ReceiverGate {
   /** A message's receiver: its target's origin (scheme, host, port). */
   receiverOf (message: DeliveryMessage): string
   admission (receiver: string): Admission
-  /** For an engine that cannot be woken when a slot frees: how long a message of a receiver at its share waits before it asks again. */
-  retryIn (receiver: string): number
+  /**
+   * For an engine that cannot be woken when a receiver can take its messages again: how long to postpone one, after
+   * `admission` gave `wait`. A timed hold ends spread over a tenth of its length, so that the messages it held do not
+   * all come back at once; a receiver at its share is asked again after about as long as its attempts take.
+   */
+  postponeFor (receiver: string, wait: number): number
   /** An attempt to `receiver` starts: it holds one of the receiver's slots until `release`. Returns its start. */
   acquire (receiver: string): number
   /** The attempt that `acquire` started ended: its slot frees, and its result moves the receiver's breaker and throttle. */
@@ -63,8 +67,8 @@ interface ReceiverState {
 
 // origins of the URLs seen, renewed when full: a queue sends to the same receivers again and again
 const ORIGINS_KEPT = 4096
-// a receiver at its share asks again at least this late: sooner would only spin
-const LEAST_RETRY_IN = 50
+// a message of a receiver at its share asks again at least this late: sooner would only spin
+const LEAST_POSTPONE = 50
 
 export interface ReceiverGateOptions {
   settings: IsolationSettings
@@ -129,12 +133,12 @@ export function createReceiverGate (options: ReceiverGateOptions): ReceiverGate 
       return room > 0 ? { room, wait: 0 } : { room: 0, wait: Infinity }
     },
 
-    retryIn (receiver) {
-      const state = states.get(receiver)
-      const at = now()
-      // the oldest attempt in flight has lasted this long already: the next slot frees no sooner than a typical one
-      const oldest = state === undefined || state.started.length === 0 ? 0 : at - state.started[0]!
-      const expected = Math.min(settings.attemptTimeout, Math.max(LEAST_RETRY_IN, state?.typical ?? 0, oldest))
+    postponeFor (receiver, wait) {
+      if (Number.isFinite(wait)) return Math.round(wait * (1 + random() / 10))
+      // an endless wait is a receiver with attempts in flight; the oldest has lasted this long already, and the next
+      // slot frees no sooner than a typical attempt ends
+      const { started, typical } = states.get(receiver)!
+      const expected = Math.min(settings.attemptTimeout, Math.max(LEAST_POSTPONE, typical, now() - started[0]!))
       return Math.round(expected * (1 + random() / 2))
     },
 

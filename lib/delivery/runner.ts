@@ -69,7 +69,7 @@ export function createRunner (options: RunnerOptions): EngineContext {
       // a receiver at its share, cooling down or throttled: the message waits, and that is no attempt
       const receiver = gate.receiverOf(message)
       const { room, wait } = gate.admission(receiver)
-      if (room === 0) return { type: 'postpone', delay: Number.isFinite(wait) ? wait : gate.retryIn(receiver), message, reason: 'receiver' }
+      if (room === 0) return { type: 'postpone', delay: gate.postponeFor(receiver, wait), message, reason: 'receiver' }
       const started = gate.acquire(receiver)
       const known = message.unknownSince === undefined ? message : forgetUnknown(message)
       const result = await sender.attempt(message, registered.definition)

@@ -44,9 +44,4 @@ export class Heap<T> {
       index = smallest
     }
   }
-
-  /** Every item, in no particular order. */
-  values (): readonly T[] {
-    return this.#items
-  }
 }
