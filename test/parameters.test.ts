@@ -75,14 +75,15 @@ test('bad parameters are refused with a code, and nothing is sent or queued', as
     [{ ...good, query: 'attempt=1' }, invalid, /query must be an object/],
     [{ ...good, headers: 'x-request-id: r' }, invalid, /headers must be an object/],
     [{ ...good, headers: { 'x-request-id': 'r', 'x bad': '1' } }, invalid, /the header name "x bad" is not an HTTP token/],
-    [{ ...good, headers: { 'x-request-id': 'r\r\nx-injected: 1' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, on one line/],
+    [{ ...good, headers: { 'x-request-id': 'r\r\nx-injected: 1' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, of visible ASCII characters, with spaces or tabs only between them/],
+    [{ ...good, headers: { 'x-request-id': 'Łódź' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, of visible ASCII/],
     [{ ...good, headers: { 'x-request-id': 'r', 'x-list': ['a'] } }, invalid, /the header "x-list" must be/],
     [{ ...good, headers: { 'x-request-id': 'r', 'X-Request-Id': 's' } }, invalid, /the header "x-request-id" is given twice/],
     [{ ...good, secret: ACME }, invalid, /unknown option "secret": expected headers, query or subscriber/],
     [{ ...good, subscriber: 42 }, invalid, /subscriber must be a non-empty string/],
     ['x-request-id', invalid, /the options must be an object/]
   ]
-  for (const name of ['webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'webhook-anything', 'content-type', 'Content-Length', 'host', 'transfer-encoding', 'connection']) {
+  for (const name of ['webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'webhook-anything', 'content-type', 'Content-Length', 'host', 'transfer-encoding', 'connection', 'Proxy-Authorization', 'expect']) {
     cases.push([{ ...good, headers: { 'x-request-id': 'r', [name]: 'forged' } }, reserved, new RegExp(`webhook POST "event": the header "${name}" is set by the plugin`)])
   }
   for (const [options, code, message] of cases) {
