@@ -5,10 +5,9 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { Type } from '@sinclair/typebox'
 import { Client } from 'undici'
-import type { DeliveryEngine, EngineContext } from '../lib/delivery/engines/engine.js'
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { normaliseDeliveryOptions } from '../lib/delivery/options.js'
-import { loopbackApp } from './helpers.js'
+import { handEngine, loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 import type { Received } from './receivers.js'
 
@@ -133,19 +132,6 @@ test('a header value undici would refuse is refused at send, enqueue, fanOut and
   t.same(receiver.received, [], 'nothing was sent')
   t.same(outcomes, [], 'nothing was queued')
 })
-
-/** An engine the test drives by hand: it hands the plugin whatever message it is given, as a store would. */
-function handEngine (): { engine: DeliveryEngine, run: (message: DeliveryMessage) => ReturnType<EngineContext['run']> } {
-  let context: EngineContext | undefined
-  const engine: DeliveryEngine = {
-    open: async (given) => { context = given },
-    add: async () => {},
-    work: async () => {},
-    close: async () => {},
-    pending: async () => []
-  }
-  return { engine, run: message => context!.run(message) }
-}
 
 test('a stored message whose header undici refuses ends failed, once, and keeps none of the receiver\'s connections', async (t) => {
   const receiver = await startReceiver()
