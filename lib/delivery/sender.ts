@@ -189,22 +189,27 @@ export function createSender (options: SenderOptions): Sender {
 
     #dispatch (keys: readonly Buffer[]): void {
       const { id, target, body, headers: own } = this.#message
-      try {
-        const timestamp = String(Math.floor(Date.now() / 1000))
-        // a flat list of names and values: what undici keeps, so it copies nothing
-        const headers: string[] = []
-        for (let index = 0; index < appHeaders.length; index += 2) {
-          if (!Object.hasOwn(own, appHeaders[index]!)) headers.push(appHeaders[index]!, appHeaders[index + 1]!)
+      // a flat list of names and values: what undici keeps, so it copies nothing
+      const headers: string[] = []
+      for (let index = 0; index < appHeaders.length; index += 2) {
+        if (!Object.hasOwn(own, appHeaders[index]!)) headers.push(appHeaders[index]!, appHeaders[index + 1]!)
+      }
+      for (const name of Object.keys(own)) headers.push(name, own[name]!)
+      const timestamp = String(Math.floor(Date.now() / 1000))
+      headers.push('webhook-id', id, 'webhook-timestamp', timestamp)
+      if (keys.length > 0) {
+        try {
+          headers.push('webhook-signature', signatureHeader(keyObjectsOf(keys), id, timestamp, body ?? ''))
+        } catch (error) {
+          // a stored message whose id the signature forbids (it holds a "."): its request can never be made
+          this.#finish({ outcome: 'failed', statusCode: undefined, error: new RequestRefusedError(this.#route.host, String(error), { cause: error }) })
+          return
         }
-        for (const name of Object.keys(own)) headers.push(name, own[name]!)
-        headers.push('webhook-id', id, 'webhook-timestamp', timestamp)
-        if (keys.length > 0) headers.push('webhook-signature', signatureHeader(keyObjectsOf(keys), id, timestamp, body ?? ''))
-        this.#dispatching = true
+      }
+      this.#dispatching = true
+      try {
         // the Agent follows no redirect, refuses forbidden addresses and bounds every phase
         agent.dispatch({ origin: this.#route.origin, path: this.#route.path, method: target.method as Dispatcher.HttpMethod, headers, body }, this)
-      } catch (error) {
-        // a request that cannot even be made (a stored message whose id cannot be signed, say) ends its attempt too
-        if (this.#running) this.#finish({ outcome: 'failed', statusCode: undefined, error: new RequestRefusedError(this.#route.host, String(error), { cause: error }) })
       } finally {
         this.#dispatching = false
       }
