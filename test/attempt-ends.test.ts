@@ -3,12 +3,12 @@
 import { test } from 'tap'
 import http from 'node:http'
 import { once } from 'node:events'
-import type { AddressInfo, LookupFunction, Socket } from 'node:net'
+import type { LookupFunction } from 'node:net'
 import type { AttemptEvent, PendingMessage } from '../lib/index.js'
 import { createAddressPolicy } from '../lib/address-policy/address-policy.js'
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { handEngine, loopbackApp } from './helpers.js'
-import { startReceiver } from './receivers.js'
+import { keptAliveReceiver, startReceiver } from './receivers.js'
 import type { Json } from './helpers.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
@@ -97,18 +97,8 @@ test('close() is bounded when the Agent\'s own close is not: a connection that w
 })
 
 test('an attempt whose request cannot be made, once an asynchronous secretFor answers, ends failed: close() still resolves, calls onPending and closes the Agent', async (t) => {
-  const sockets: Socket[] = []
-  const receiver = http.createServer((_, response) => {
-    response.writeHead(200, { 'keep-alive': 'timeout=600' }).end()
-  })
-  receiver.keepAliveTimeout = 600_000
-  receiver.on('connection', socket => sockets.push(socket))
-  await new Promise<void>(resolve => receiver.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    receiver.closeAllConnections()
-    return new Promise(resolve => receiver.close(resolve))
-  })
-  const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`
+  const { origin, sockets, close } = await keptAliveReceiver()
+  t.teardown(close)
   const answers: Array<() => void> = []
   let pending: PendingMessage[] | undefined
   const { engine, run } = handEngine()
