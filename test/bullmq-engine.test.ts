@@ -8,7 +8,7 @@ import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { newMessageId } from '../lib/delivery/message.js'
 import type { AttemptResult } from '../lib/delivery/sender.js'
-import { ReceiverGoneError, ReceiverStatusError, ReceiverUnreachableError } from '../lib/util/errors.js'
+import { ContractViolationError, ReceiverGoneError, ReceiverStatusError, ReceiverUnreachableError } from '../lib/util/errors.js'
 import { eventually } from './eventually.js'
 import { recordingLogger } from './receivers.js'
 import { startRedis, withRedis } from './redis-server.js'
@@ -155,5 +155,37 @@ withRedis(() => {
     }, 'the retry to be stored')
     t.match(record, { attempts: 1, message: { attempt: 2 }, last: { attempt: 1, outcome: 'retryable', statusCode: 503, error: { code: 'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS' } } })
     t.same(await engine.pending(), [], 'Redis keeps them: nothing for onPending')
+  })
+
+  t.test('a contract violation is an end the receiver acted on: replay() refuses it, and failed() does not list it', async t => {
+    const violation: AttemptResult = { outcome: 'contract-violation', statusCode: 200, error: new ContractViolationError('127.0.0.1:1', 200, 'its body breaks the response schema') }
+    const { engine, finished } = await open(t, m => final('contract-violation', m, violation))
+    const m = message()
+    await engine.add(m, 0)
+    await engine.work()
+    await eventually(() => finished.length === 1, 'the end')
+    t.match(await engine.get(m.id), { state: 'contract-violation', attempts: 1, last: { outcome: 'contract-violation', statusCode: 200 } })
+    await t.rejects(engine.replay(m.id), { code: 'FST_OPENAPI_CALLBACKS_REPLAY_REFUSED', message: /it is contract-violation/ })
+    t.match(await engine.failed(), { total: 0, messages: [] })
+  })
+
+  t.test('keep.completed is in milliseconds: a delivered message is forgotten once older than it, and kept while younger', async t => {
+    const deliver = (m: DeliveryMessage): FinalStep => final('delivered', m, delivered)
+    // BullMQ counts ages in whole seconds: 1.5 s is kept 2 s, and forgotten when a later message ends after that
+    const short = await open(t, deliver, { keep: { completed: 1500 } })
+    const long = await open(t, deliver, { keep: { completed: 60_000 } })
+    const firsts = [message(), message()]
+    for (const [index, { engine }] of [short, long].entries()) {
+      await engine.add(firsts[index]!, 0)
+      await engine.work()
+    }
+    await eventually(() => short.finished.length === 1 && long.finished.length === 1, 'the first deliveries')
+    const ended = Date.now()
+    t.ok(await short.engine.get(firsts[0]!.id), 'kept at first')
+    await eventually(() => Date.now() - ended > 2500, 'the short retention to pass')
+    for (const { engine } of [short, long]) await engine.add(message(), 0)
+    await eventually(() => short.finished.length === 2 && long.finished.length === 2, 'the second deliveries')
+    t.equal(await short.engine.get(firsts[0]!.id), undefined, 'older than 1 500 ms: forgotten')
+    t.match(await long.engine.get(firsts[1]!.id), { state: 'delivered' }, 'younger than 60 000 ms: kept')
   })
 })

@@ -102,10 +102,10 @@ test('schema.params is refused where the definition is made, saying how to put a
 })
 
 test('a definition that declares a header the plugin sets is refused: it could not be sent', async (t) => {
-  for (const name of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'host', 'transfer-encoding']) {
+  for (const name of ['webhook-id', 'Webhook-Signature', 'webhook-anything', 'Content-Type', 'host', 'transfer-encoding', 'Proxy-Authorization', 'expect']) {
     t.throws(() => callbackRouter().post(KEY, { name: 'done', schema: { headers: Type.Object({ [name]: Type.String() }) } }), {
       code: INVALID,
-      message: `callback POST ${KEY} ("done"): schema.headers declares "${name}", a header the plugin sets itself (the Standard Webhooks signature, the body's framing, the connection), so it cannot be sent; the document lists the signature headers by itself`
+      message: `callback POST ${KEY} ("done"): schema.headers declares "${name}", a header the plugin sets itself (the Standard Webhooks signature, the body's framing, the connection) or one meant for a proxy, so it cannot be sent; the document lists the signature headers by itself`
     })
   }
   t.doesNotThrow(() => callbackRouter().post(KEY, { name: 'done', schema: { headers: Type.Object({ 'x-webhook-id': Type.String(), webhook: Type.String() }) } }), 'names that only look alike are the app\'s')

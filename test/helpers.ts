@@ -1,10 +1,11 @@
-import type { EngineContext } from '../lib/delivery/engines/engine.js'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger'
 import openapiCallbacks from '../lib/index.js'
 import type { DeliveryOptions, FastifyOpenapiCallbacksOptions, OutcomeEvent } from '../lib/index.js'
+import type { DeliveryEngine, EngineContext } from '../lib/delivery/engines/engine.js'
+import type { DeliveryMessage } from '../lib/delivery/message.js'
 
 export type Json = Record<string, any>
 
@@ -47,6 +48,19 @@ export async function loopbackApp (delivery: DeliveryOptions = {}) {
     serverOptions: { logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } }
   })
   return { app, lines, outcomes, outcome: () => new Promise<OutcomeEvent>(resolve => { waiting = resolve }) }
+}
+
+/** An engine the test drives by hand: it hands the plugin whatever message it is given, as a store would. */
+export function handEngine (): { engine: DeliveryEngine, run: (message: DeliveryMessage) => ReturnType<EngineContext['run']> } {
+  let context: EngineContext | undefined
+  const engine: DeliveryEngine = {
+    open: async (given) => { context = given },
+    add: async () => {},
+    work: async () => {},
+    close: async () => {},
+    pending: async () => []
+  }
+  return { engine, run: message => context!.run(message) }
 }
 
 /** Validates a document against the official OpenAPI schema of its version, and checks that no `$ref` dangles. */

@@ -78,7 +78,7 @@ async function setup (t: Test, handler: Handler, options: Options = {}) {
   const counts: Array<{ count: number, resolve: () => void }> = []
   const webhooks = [{ key: 'webhook_event_post', definition: event }]
   const registry = createDeliveryRegistry(() => webhooks)
-  const sender = createSender({ agent, secrets: createSecretSource([], undefined, 1000), validator: createPayloadValidator(() => []), log, onAttempt: undefined })
+  const sender = createSender({ agent, secrets: createSecretSource([], undefined, 1000), headers: {}, validator: createPayloadValidator(() => []), log, onAttempt: undefined })
   let started = 0
   const runner = createRunner({
     registry,

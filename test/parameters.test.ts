@@ -1,8 +1,9 @@
 import { test } from 'tap'
+import { inspect } from 'node:util'
 import { Type } from '@sinclair/typebox'
 import { Webhook } from 'standardwebhooks'
 import { callbackRouter } from '../lib/index.js'
-import type { DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
+import type { AttemptEvent, DeliveryOptions, OutcomeEvent, PendingMessage } from '../lib/index.js'
 import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
@@ -75,14 +76,15 @@ test('bad parameters are refused with a code, and nothing is sent or queued', as
     [{ ...good, query: 'attempt=1' }, invalid, /query must be an object/],
     [{ ...good, headers: 'x-request-id: r' }, invalid, /headers must be an object/],
     [{ ...good, headers: { 'x-request-id': 'r', 'x bad': '1' } }, invalid, /the header name "x bad" is not an HTTP token/],
-    [{ ...good, headers: { 'x-request-id': 'r\r\nx-injected: 1' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, on one line/],
+    [{ ...good, headers: { 'x-request-id': 'r\r\nx-injected: 1' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, of visible ASCII characters, with spaces or tabs only between them/],
+    [{ ...good, headers: { 'x-request-id': 'Łódź' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, of visible ASCII/],
     [{ ...good, headers: { 'x-request-id': 'r', 'x-list': ['a'] } }, invalid, /the header "x-list" must be/],
     [{ ...good, headers: { 'x-request-id': 'r', 'X-Request-Id': 's' } }, invalid, /the header "x-request-id" is given twice/],
     [{ ...good, secret: ACME }, invalid, /unknown option "secret": expected headers, query or subscriber/],
     [{ ...good, subscriber: 42 }, invalid, /subscriber must be a non-empty string/],
     ['x-request-id', invalid, /the options must be an object/]
   ]
-  for (const name of ['webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'webhook-anything', 'content-type', 'Content-Length', 'host', 'transfer-encoding', 'connection']) {
+  for (const name of ['webhook-id', 'Webhook-Timestamp', 'webhook-signature', 'webhook-anything', 'content-type', 'Content-Length', 'host', 'transfer-encoding', 'connection', 'Proxy-Authorization', 'expect']) {
     cases.push([{ ...good, headers: { 'x-request-id': 'r', [name]: 'forged' } }, reserved, new RegExp(`webhook POST "event": the header "${name}" is set by the plugin`)])
   }
   for (const [options, code, message] of cases) {
@@ -154,13 +156,52 @@ test('a resolver that fails, hangs or answers nonsense makes the attempt retryab
   t.equal(receiver.received.length, 0)
 })
 
-test('a queued message keeps the subscriber\'s id, never its secret', async (t) => {
+test('a resolver\'s own error text reaches neither the result, the hooks nor the log: its name and code do', async (t) => {
+  const receiver = await startReceiver()
+  t.teardown(() => receiver.close())
+  // what a resolver's message may quote: a vault token
+  const TOKEN = 'hvs.CAESIJ3xq9'
+  class VaultError extends Error {
+    override name = 'VaultError'
+    code = 'EVAULTSEALED'
+  }
+  const behaviours: Record<string, () => unknown> = {
+    throws: () => { throw new VaultError(`token ${TOKEN} rejected`) },
+    rejects: () => Promise.reject(new VaultError(`token ${TOKEN} rejected`)),
+    posesAsThePlugin: () => { throw Object.assign(new Error(`token ${TOKEN} rejected`), { code: 'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE' }) },
+    throwsText: () => { throw TOKEN },
+    rejectsWithNull: () => Promise.reject(null) // eslint-disable-line prefer-promise-reject-errors
+  }
+  const attempts: AttemptEvent[] = []
+  const { app, plain, lines } = await sender({ secretFor: ({ subscriber }) => behaviours[subscriber!]!() as never, onAttempt: event => { attempts.push(event) } })
+  t.teardown(() => app.close())
+  await app.ready()
+  for (const [subscriber, fault] of [
+    ['throws', 'VaultError, code EVAULTSEALED'],
+    ['rejects', 'VaultError, code EVAULTSEALED'],
+    ['posesAsThePlugin', 'Error, code FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE'],
+    ['throwsText', 'a thrown string'],
+    ['rejectsWithNull', 'a thrown null']
+  ] as const) {
+    const result = await app.callbacks.send(plain, receiver.origin, { id: subscriber }, { subscriber })
+    t.match(result, { outcome: 'retryable', error: { code: 'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE', message: `The secret for subscriber "${subscriber}" could not be had: secretFor failed (${fault}; its text is left out); the attempt is retried` } }, subscriber)
+    t.equal((result as { error: Error }).error.cause, undefined, 'the resolver\'s error is not kept as the cause')
+  }
+  t.equal(attempts.length, 5)
+  t.notOk(inspect(attempts, { depth: 20 }).includes(TOKEN), 'not in what onAttempt gets')
+  t.ok(lines.some(line => line.level === 40 && /secretFor failed/.test(line.err?.message)), 'each attempt is logged')
+  t.notOk(JSON.stringify(lines).includes(TOKEN), 'not in the log')
+  t.equal(receiver.received.length, 0)
+})
+
+test('a queued message keeps the subscriber\'s id, never its secret, nor the app\'s own headers', async (t) => {
   let pending: PendingMessage[] = []
-  const { app, plain } = await sender({ schedule: [3_600_000], secretFor: () => ACME, onPending: (messages) => { pending = messages } })
+  const { app, plain } = await sender({ schedule: [3_600_000], secretFor: () => ACME, headers: { 'x-api-key': 'key_live_9' }, userAgent: 'acme/3', onPending: (messages) => { pending = messages } })
   await app.ready()
   await app.callbacks.enqueue(plain, 'http://127.0.0.1:9/hooks', { id: 'q' }, { subscriber: 'acme', headers: { 'x-tenant': 't1' } })
   await app.close()
-  t.match(pending[0]!.message, { subscriber: 'acme', headers: { 'x-tenant': 't1', 'content-type': 'application/json' } })
+  t.match(pending[0]!.message, { subscriber: 'acme' })
+  t.same(pending[0]!.message.headers, { 'x-tenant': 't1', 'content-type': 'application/json' }, 'its own headers alone')
   const stored = JSON.stringify(pending)
   t.notOk(stored.includes(ACME.slice(6)) || stored.includes(ACME), 'no secret in the message')
 })

@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import Fastify from 'fastify'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -57,6 +57,25 @@ export async function startReceiver (handler: Handler = ok): Promise<Receiver> {
     arrived: (count) => received.length >= count
       ? Promise.resolve()
       : new Promise(resolve => { waiting.push({ count, resolve }) }),
+    close: () => {
+      server.closeAllConnections()
+      return new Promise(resolve => server.close(() => resolve()))
+    }
+  }
+}
+
+/** A receiver that answers 200 and asks the sender to keep each connection ten minutes: only the sender's close ends it sooner. */
+export async function keptAliveReceiver (): Promise<{ origin: string, sockets: Socket[], close: () => Promise<void> }> {
+  const sockets: Socket[] = []
+  const server = http.createServer((_, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'keep-alive': 'timeout=600' }).end('{"ok":true}')
+  })
+  server.keepAliveTimeout = 600_000
+  server.on('connection', socket => sockets.push(socket))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
     close: () => {
       server.closeAllConnections()
       return new Promise(resolve => server.close(() => resolve()))

@@ -10,7 +10,7 @@ import { callbackRouter, parseSecret, verifyWebhook, webhookReceiver } from '../
 import type { DeliveryOptions } from '../lib/index.js'
 import { version } from '../package.json'
 import { appWith } from './helpers.js'
-import { startReceiver } from './receivers.js'
+import { keptAliveReceiver, startReceiver } from './receivers.js'
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
 const NEXT_SECRET = `whsec_${Buffer.alloc(24, 9).toString('base64')}`
@@ -290,21 +290,11 @@ test('onAttempt runs in the async context of the send() that made the attempt, n
 })
 
 test('fastify.close() closes the Agent: the receiver sees its kept-alive connection closed', async (t) => {
-  const sockets: Socket[] = []
-  const receiver = http.createServer((_, response) => {
-    // asks the sender to keep the connection for ten minutes: only closing the Agent ends it sooner
-    response.writeHead(200, { 'content-type': 'application/json', 'keep-alive': 'timeout=600' }).end('{"ok":true}')
-  })
-  receiver.keepAliveTimeout = 600_000
-  receiver.on('connection', socket => sockets.push(socket))
-  await new Promise<void>(resolve => receiver.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    receiver.closeAllConnections()
-    return new Promise(resolve => receiver.close(resolve))
-  })
+  const { origin, sockets, close } = await keptAliveReceiver()
+  t.teardown(close)
   const { app, ping } = await sender()
   await app.ready()
-  t.match(await app.callbacks.send(ping, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, undefined), { outcome: 'delivered' })
+  t.match(await app.callbacks.send(ping, `${origin}/`, undefined), { outcome: 'delivered' })
   t.equal(sockets.length, 1)
   const [socket] = sockets
   t.notOk(socket!.closed, 'kept alive after the answer')

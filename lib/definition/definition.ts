@@ -235,7 +235,7 @@ function checkSchemaMap (map: unknown, where: string, fail: (fault: string) => n
 export function checkHeaderNames (names: readonly string[], fail: (fault: string) => never): void {
   const name = pluginHeaderIn(names)
   if (name !== undefined) {
-    fail(`schema.headers declares "${name}", a header the plugin sets itself (the Standard Webhooks signature, the body's framing, the connection), so it cannot be sent; the document lists the signature headers by itself`)
+    fail(`schema.headers declares "${name}", a header the plugin sets itself (the Standard Webhooks signature, the body's framing, the connection) or one meant for a proxy, so it cannot be sent; the document lists the signature headers by itself`)
   }
 }
 

@@ -4,6 +4,7 @@ import { describeDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { DeliveryClosedError, InvalidTargetError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { connectionPool } from './connection-pool.js'
 import { flatAscii } from './flat-text.js'
 import { callHook } from './hooks.js'
 import { newMessageId } from './message.js'
@@ -61,6 +62,9 @@ export type Subscriber<D> = ({} extends SendOptionsOf<D> ? TargetOf<D> : never) 
 export type FanOutResult = { ok: true, id: string } | { ok: false, error: FastifyError }
 
 const NO_HEADERS: Record<string, string> = Object.freeze({})
+// undici's close waits for every request it holds, and one still connecting waits out the connect timeout (a resolver
+// that never answers): past this bound, the Agent's connections are dropped instead
+const AGENT_CLOSE_TIMEOUT = 1000
 
 export type SendResult<Body = unknown> = AttemptResult<Body> & { messageId: string }
 
@@ -116,13 +120,14 @@ export function createCallbacks (
     connect: { timeout: options.connectTimeout },
     headersTimeout: options.headersTimeout,
     bodyTimeout: options.bodyTimeout,
-    maxResponseSize: options.maxResponseSize
+    maxResponseSize: options.maxResponseSize,
+    factory: connectionPool
   })
   const registry = createDeliveryRegistry(declaredWebhooks)
   const resolveTarget = createTargetResolver(policy, registry)
   const validator = createPayloadValidator(sharedSchemas)
   const secrets = createSecretSource(options.secrets, options.secretFor, options.headersTimeout)
-  const sender = createSender({ agent, secrets, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
+  const sender = createSender({ agent, secrets, headers: { 'user-agent': options.userAgent, ...options.headers }, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
   const { engine } = options
   let closed = false
   const runner = createRunner({ ...options, registry, sender, policy: options, log })
@@ -146,14 +151,14 @@ export function createCallbacks (
 
   /**
    * A message for one receiver: its target and parameters checked (first, as the receiver is the likelier fault),
-   * then its body, and every header it goes out with but the signature's.
+   * then its body, and its own headers; the app's (user-agent, `delivery.headers`) are added at each attempt.
    */
   function messageFor (definition: OperationDefinition, target: unknown, sendOptions: unknown, body: () => string | undefined): DeliveryMessage {
     const checked = checkTarget(definition, target, policy, registry)
     const parameters = prepareParameters(definition, sendOptions, validator.parameterChecks(definition))
     const serialised = body()
     // the content-type comes last, in the literal: a property added after a spread costs V8 a slow copy of the object
-    const headers: Record<string, string> = { 'user-agent': options.userAgent, ...options.headers, ...parameters.headers, ...(serialised === undefined ? NO_HEADERS : contentTypeOf(definition)) }
+    const headers: Record<string, string> = { ...parameters.headers, ...(serialised === undefined ? NO_HEADERS : contentTypeOf(definition)) }
     const { kind, key, name, method, url } = checked
     const message: DeliveryMessage = {
       id: flatAscii(newMessageId()),
@@ -225,7 +230,11 @@ export function createCallbacks (
         log.warn({ pending: pending.map(({ message }) => message.id) }, `${pending.length} queued message(s) not delivered at close; the onPending hook receives them`)
       }
       await callHook(options.onPending, pending, log, 'onPending')
-      await agent.close()
+      let timer: NodeJS.Timeout | undefined
+      const bound = new Promise<false>(resolve => { timer = setTimeout(resolve, AGENT_CLOSE_TIMEOUT, false) })
+      const agentClosed = await Promise.race([agent.close().then(() => true), bound])
+      clearTimeout(timer)
+      if (!agentClosed) await agent.destroy()
     }
   }
 }

@@ -13,7 +13,11 @@ export interface DeliveryMessage {
   target: Target
   /** The serialised, validated payload; undefined for no body. */
   body: string | undefined
-  /** Headers sent on every attempt, besides webhook-id, webhook-timestamp and webhook-signature. */
+  /**
+   * This message's own headers, lower-case: those given to send(), enqueue() or fanOut(), and the body's content-type.
+   * The app's headers (user-agent, `delivery.headers`) are not kept here: the process that sends adds its own at each
+   * attempt, as it adds webhook-id, webhook-timestamp and webhook-signature.
+   */
   headers: Record<string, string>
   /** Who receives it, for the `secretFor` option: the reference a queue keeps, never the secret. */
   subscriber?: string

@@ -8,7 +8,7 @@ import type { Hook } from './hooks.js'
 import type { OutcomeEvent } from './runner.js'
 import { InvalidDeliveryOptionsError } from '../util/errors.js'
 import { VERSION } from '../util/version.js'
-import { checkHeaders } from './parameters.js'
+import { checkHeaders, isFieldValue } from './parameters.js'
 import type { IsolationSettings, ReceiverUnhealthyEvent } from './receivers.js'
 import type { SecretResolver } from './secrets.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
@@ -161,7 +161,7 @@ export function normaliseDeliveryOptions (options: DeliveryOptions = {}): Normal
     if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
   }
   const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true, userAgent = `fastify-openapi-callbacks/${VERSION}` } = options
-  if (typeof userAgent !== 'string' || !/^[\t\x20-\x7e\x80-\xff]+$/.test(userAgent)) fail('userAgent must be a non-empty header value on one line')
+  if (typeof userAgent !== 'string' || userAgent === '' || !isFieldValue(userAgent)) fail('userAgent must be a non-empty header value: visible ASCII characters, with spaces or tabs only between them')
   const { headers } = checkHeaders(options.headers, () => 'the `delivery.headers` option', fail)
   if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
   if (typeof deliver !== 'boolean') fail('deliver must be a boolean')

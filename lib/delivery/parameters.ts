@@ -28,8 +28,10 @@ export interface PreparedParameters {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-// a header value may not carry line breaks or NUL: they would end the header
-const HEADER_VALUE = /^[^\r\n\0]*$/
+// RFC 9110's field-value, without obs-text: visible ASCII, with spaces and tabs only between visible characters (a
+// receiver strips them at either end). undici writes a value as Latin-1 bytes, so 'é' would go out as the one byte
+// 0xE9, which no UTF-8 reader takes for it, and anything above U+00FF is refused by undici itself
+const FIELD_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/
 const OPTION_KEYS = new Set(['headers', 'query', 'subscriber'])
 
 function isScalar (value: unknown): value is string | number | boolean {
@@ -87,12 +89,19 @@ export function checkHeaders (given: unknown, label: () => string, fail: (fault:
     const lower = name.toLowerCase()
     if (!TOKEN.test(name)) fail(`the header name ${JSON.stringify(name)} is not an HTTP token`)
     if (PLUGIN_HEADER.test(lower)) throw new ReservedHeaderError(label(), name)
-    if (!isScalar(value) || !HEADER_VALUE.test(String(value))) fail(`the header "${name}" must be a string, a finite number or a boolean, on one line`)
+    if (!isScalar(value) || !isFieldValue(String(value))) {
+      fail(`the header "${name}" must be a string, a finite number or a boolean, of visible ASCII characters, with spaces or tabs only between them (encode other text, with encodeURIComponent for one)`)
+    }
     if (Object.hasOwn(values, lower)) fail(`the header "${lower}" is given twice`)
     Object.defineProperty(headers, lower, { value: String(value), enumerable: true, writable: true, configurable: true })
     values[lower] = value
   }
   return { headers, values }
+}
+
+/** Whether a header value goes out as it is: what undici sends byte for byte, and a receiver reads back unchanged. */
+export function isFieldValue (text: string): boolean {
+  return FIELD_VALUE.test(text)
 }
 
 function check (schemaCheck: SchemaCheck | undefined, values: unknown, where: string, fail: (fault: string) => never): void {

@@ -26,25 +26,38 @@ export interface SecretSource {
  * within `timeout` gives SECRET_UNAVAILABLE: the attempt is retried, as for a receiver that did not answer.
  */
 export function createSecretSource (fallback: readonly Buffer[], secretFor: SecretResolver | undefined, timeout: number): SecretSource {
-  const unavailable = (request: SecretRequest, fault: string, cause?: unknown): Error =>
-    new SecretUnavailableError(request.subscriber === undefined ? `the target ${request.target.key}` : `subscriber "${request.subscriber}"`, fault, { cause })
+  const unavailable = (request: SecretRequest, fault: string): Error =>
+    new SecretUnavailableError(request.subscriber === undefined ? `the target ${request.target.key}` : `subscriber "${request.subscriber}"`, fault)
   async function resolve (resolver: SecretResolver, request: SecretRequest): Promise<readonly Buffer[]> {
     let timer: NodeJS.Timeout | undefined
-    let answer: Awaited<ReturnType<SecretResolver>>
+    let answer: Awaited<ReturnType<SecretResolver>> | typeof TIMED_OUT
     try {
       answer = await Promise.race([
         Promise.resolve().then(() => resolver(request)),
-        new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(unavailable(request, `secretFor did not answer within ${timeout} ms`)), timeout).unref() })
+        new Promise<typeof TIMED_OUT>(resolve => { timer = setTimeout(resolve, timeout, TIMED_OUT).unref() })
       ])
     } catch (error) {
-      throw (error as { code?: string } | undefined)?.code === 'FST_OPENAPI_CALLBACKS_SECRET_UNAVAILABLE' ? error : unavailable(request, `secretFor failed (${String(error)})`, error)
+      throw unavailable(request, `secretFor failed (${describeFault(error)})`)
     } finally {
       clearTimeout(timer)
     }
+    if (answer === TIMED_OUT) throw unavailable(request, `secretFor did not answer within ${timeout} ms`)
     if (answer === undefined) return fallback
     const secrets = typeof answer === 'string' ? [answer] : answer
     if (!Array.isArray(secrets) || secrets.length === 0) throw unavailable(request, 'secretFor gave neither a whsec_ secret, a non-empty array of them, nor undefined')
     return secrets.map(parseSecret)
   }
   return { keys: request => secretFor === undefined ? fallback : resolve(secretFor, request) }
+}
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * What a resolver threw, by its name and code alone: its message may quote the secret, a vault token or a
+ * connection string, and the error it is given to is logged and handed to the app's hooks.
+ */
+function describeFault (error: unknown): string {
+  const { name, code } = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown, code?: unknown }
+  const kind = typeof name === 'string' ? name : `a thrown ${error === null ? 'null' : typeof error}`
+  return typeof code === 'string' || typeof code === 'number' ? `${kind}, code ${code}; its text is left out` : `${kind}; its text is left out`
 }

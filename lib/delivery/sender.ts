@@ -10,7 +10,8 @@ import {
   ContractViolationError,
   ReceiverGoneError,
   ReceiverStatusError,
-  ReceiverUnreachableError
+  ReceiverUnreachableError,
+  RequestRefusedError
 } from '../util/errors.js'
 import { answerOutcome } from '../outcome-policy/outcome-policy.js'
 import type { AttemptOutcome } from '../outcome-policy/outcome-policy.js'
@@ -27,7 +28,7 @@ import type { Target } from './target.js'
 
 /**
  * One attempt's result. `retryable`: 429, 5xx, no answer, a resolver without a usable answer, or the attempt's deadline
- * passed; `failed`: 3xx, another 4xx, or a refused address.
+ * passed; `failed`: 3xx, another 4xx, a refused address, or a request that cannot be made.
  */
 export type AttemptResult<Body = unknown> = Delivered<Body> | NotDelivered
 
@@ -67,6 +68,11 @@ export interface SenderOptions {
   agent: Agent
   /** The keys to sign each attempt with; none: the message is sent unsigned, with webhook-id and webhook-timestamp. */
   secrets: SecretSource
+  /**
+   * The app's own headers (user-agent, `delivery.headers`), lower-case: sent on every attempt, after the message's own
+   * unless it has one of the same name. They are never stored in a message, so a queue holds no API key put there.
+   */
+  headers: Record<string, string>
   /** The total deadline of an attempt, in milliseconds, from its start to its body read. Default 30 s. */
   attemptTimeout?: number
   validator: PayloadValidator
@@ -77,6 +83,9 @@ export interface SenderOptions {
 export const DEFAULT_ATTEMPT_TIMEOUT = 30_000
 
 const POLICY_REFUSALS = new Set(['FST_OPENAPI_CALLBACKS_FORBIDDEN_ADDRESS', 'FST_OPENAPI_CALLBACKS_INVALID_URL'])
+// what undici throws for a request it will not make (a header value, name or framing it refuses): made again, it would
+// be refused again
+const CLIENT_REFUSALS = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED'])
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
 export function parseRetryAfter (header: string | string[] | undefined): number | undefined {
@@ -95,6 +104,8 @@ interface Route { origin: string, path: string, host: string }
 
 export function createSender (options: SenderOptions): Sender {
   const { agent, secrets, attemptTimeout = DEFAULT_ATTEMPT_TIMEOUT, validator, log, onAttempt } = options
+  // the app's headers as a flat list of names and values, made once
+  const appHeaders = Object.entries(options.headers).flat()
   // the attempts in flight, newest first, linked through themselves: kept in a Set, most attempts outlived a young
   // generation collection (measured with --trace-gc), and GC cost several times the bare loop's per delivery
   let newest: Attempt | undefined
@@ -138,7 +149,7 @@ export function createSender (options: SenderOptions): Sender {
     readonly #message: DeliveryMessage
     readonly #definition: OperationDefinition
     readonly #route: Route
-    /** Settled once the attempt has ended; rejects only on a fault of this code. */
+    /** Resolved once the attempt has ended; never rejects. */
     readonly done: Promise<AttemptResult>
     #settle!: (result: AttemptResult) => void
     // one timer per attempt: the idle timeouts restart on every byte and every 1xx, this one never does
@@ -146,6 +157,8 @@ export function createSender (options: SenderOptions): Sender {
     #older: Attempt | undefined
     #newer: Attempt | undefined
     #running = true
+    // while undici is handed the request: what it refuses then, it refuses at once, before asking for a connection
+    #dispatching = false
     #check: ResponseCheck | undefined
 
     /** The next attempt in flight, started before this one. */
@@ -155,8 +168,7 @@ export function createSender (options: SenderOptions): Sender {
 
     constructor (message: DeliveryMessage, definition: OperationDefinition) {
       super()
-      let fail!: (error: unknown) => void
-      this.done = new Promise((resolve, reject) => { this.#settle = resolve; fail = reject })
+      this.done = new Promise(resolve => { this.#settle = resolve })
       this.#message = message
       this.#definition = definition
       this.#route = routeOf(message.target.url)
@@ -171,22 +183,38 @@ export function createSender (options: SenderOptions): Sender {
         // the deadline or the close has ended the attempt meanwhile)
         const unavailable = (error: FastifyError): void => { if (this.#running) this.#finish({ outcome: 'retryable', statusCode: undefined, error }) }
         // keys that come once the attempt has ended (its deadline, the close) are not used: no connection is asked for
-        keys.then(resolved => { if (this.#running) this.#dispatch(resolved) }, unavailable).then(undefined, fail)
+        keys.then(resolved => { if (this.#running) this.#dispatch(resolved) }, unavailable)
       } else {
         this.#dispatch(keys)
       }
     }
 
     #dispatch (keys: readonly Buffer[]): void {
-      const { id, target, body, headers: sent } = this.#message
-      const timestamp = String(Math.floor(Date.now() / 1000))
+      const { id, target, body, headers: own } = this.#message
       // a flat list of names and values: what undici keeps, so it copies nothing
       const headers: string[] = []
-      for (const name of Object.keys(sent)) headers.push(name, sent[name]!)
+      for (let index = 0; index < appHeaders.length; index += 2) {
+        if (!Object.hasOwn(own, appHeaders[index]!)) headers.push(appHeaders[index]!, appHeaders[index + 1]!)
+      }
+      for (const name of Object.keys(own)) headers.push(name, own[name]!)
+      const timestamp = String(Math.floor(Date.now() / 1000))
       headers.push('webhook-id', id, 'webhook-timestamp', timestamp)
-      if (keys.length > 0) headers.push('webhook-signature', signatureHeader(keyObjectsOf(keys), id, timestamp, body ?? ''))
-      // the Agent follows no redirect, refuses forbidden addresses and bounds every phase
-      agent.dispatch({ origin: this.#route.origin, path: this.#route.path, method: target.method as Dispatcher.HttpMethod, headers, body }, this)
+      if (keys.length > 0) {
+        try {
+          headers.push('webhook-signature', signatureHeader(keyObjectsOf(keys), id, timestamp, body ?? ''))
+        } catch (error) {
+          // a stored message whose id the signature forbids (it holds a "."): its request can never be made
+          this.#finish({ outcome: 'failed', statusCode: undefined, error: new RequestRefusedError(this.#route.host, String(error), { cause: error }) })
+          return
+        }
+      }
+      this.#dispatching = true
+      try {
+        // the Agent follows no redirect, refuses forbidden addresses and bounds every phase
+        agent.dispatch({ origin: this.#route.origin, path: this.#route.path, method: target.method as Dispatcher.HttpMethod, headers, body }, this)
+      } finally {
+        this.#dispatching = false
+      }
     }
 
     protected keepsBody (statusCode: number, headers: IncomingHttpHeaders): boolean {
@@ -200,10 +228,13 @@ export function createSender (options: SenderOptions): Sender {
     }
 
     protected unanswered (error: Error): void {
-      const refused = POLICY_REFUSALS.has((error as FastifyError).code)
-      this.#finish(refused ? { outcome: 'failed', statusCode: undefined, error: error as FastifyError } : unreachable(this.#route.host, error))
+      const { code } = error as FastifyError
+      if (POLICY_REFUSALS.has(code)) this.#finish({ outcome: 'failed', statusCode: undefined, error: error as FastifyError })
+      else if (this.#dispatching && CLIENT_REFUSALS.has(code)) this.#finish({ outcome: 'failed', statusCode: undefined, error: new RequestRefusedError(this.#route.host, `the HTTP client refused it (${String(error)})`, { cause: error }) })
+      else this.#finish(unreachable(this.#route.host, error))
     }
 
+    /** Ends the attempt, once: it leaves the list in flight, and its result is settled before it is reported. */
     #finish (result: AttemptResult): void {
       clearTimeout(this.#deadline)
       this.#running = false
@@ -211,8 +242,8 @@ export function createSender (options: SenderOptions): Sender {
       else this.#newer.#older = this.#older
       if (this.#older !== undefined) this.#older.#newer = this.#newer
       this.#older = this.#newer = undefined
-      report(this.#message, this.#definition, this.#route.host, result)
       this.#settle(result)
+      report(this.#message, this.#definition, this.#route.host, result)
     }
   }
 

@@ -145,7 +145,7 @@ export const InvalidParametersError = createError(
 )
 export const ReservedHeaderError = createError(
   'FST_OPENAPI_CALLBACKS_RESERVED_HEADER',
-  '%s: the header "%s" is set by the plugin (the Standard Webhooks signature, the body\'s framing, the connection), so it cannot be given; nothing was sent',
+  '%s: the header "%s" is set by the plugin (the Standard Webhooks signature, the body\'s framing, the connection) or is meant for a proxy, so it cannot be given; nothing was sent',
   500
 )
 export const SecretUnavailableError = createError(
@@ -166,6 +166,11 @@ export const ReceiverQueueFullError = createError<'FST_OPENAPI_CALLBACKS_RECEIVE
 export const InvalidEngineOptionsError = createError(
   'FST_OPENAPI_CALLBACKS_INVALID_ENGINE_OPTIONS',
   'Invalid delivery engine option: %s',
+  500
+)
+export const RequestRefusedError = createError(
+  'FST_OPENAPI_CALLBACKS_REQUEST_REFUSED',
+  'The request to the receiver %s could not be made, so nothing was sent: %s. It is not retried: it would be refused again',
   500
 )
 export const ReceiverStatusError = createError<'FST_OPENAPI_CALLBACKS_RECEIVER_STATUS', 502, [string, number, string]>(
