@@ -1,6 +1,6 @@
 // The README and docs/ cannot drift from the code: every TypeScript block in them is type-checked against lib/ (as
 // `fastify-openapi-callbacks` and `fastify-openapi-callbacks/bullmq`), the README's complete example is run and its
-// document compared with the YAML shown beside it, every error code in lib/util/errors.ts is in docs/reference.md
+// document compared with the YAML shown beside it, every option of the exported options types and every error code in lib/util/errors.ts is in docs/reference.md
 // with its status (and no other code is), every `npm run` in a shell block is a script of package.json, and every
 // relative link and anchor leads somewhere.
 //
@@ -112,23 +112,44 @@ function compilerOptions (): ts.CompilerOptions {
   }
 }
 
-test('every TypeScript block of the README and docs/ type-checks against lib/', async t => {
-  t.ok(typescriptBlocks.length >= 19, `${typescriptBlocks.length} blocks found`)
-  const sources = new Map(typescriptBlocks.map(block => [
-    join(root, '.docs-blocks', `${block.page.replaceAll('/', '-')}-${block.line}.ts`),
-    { block, text: `${block.prelude}\n${block.code}\n` }
-  ]))
+/** A program of lib/ and the given virtual files, as compilerOptions() resolves them. */
+function programOf (sources: Map<string, string>): ts.Program {
   const options = compilerOptions()
   const host = ts.createCompilerHost(options)
   const { getSourceFile, fileExists, readFile } = host
   host.fileExists = name => sources.has(name) || fileExists(name)
-  host.readFile = name => sources.get(name)?.text ?? readFile(name)
+  host.readFile = name => sources.get(name) ?? readFile(name)
   host.getSourceFile = (name, version, ...rest) => {
-    const source = sources.get(name)
-    return source === undefined ? getSourceFile(name, version, ...rest) : ts.createSourceFile(name, source.text, version, true)
+    const text = sources.get(name)
+    return text === undefined ? getSourceFile(name, version, ...rest) : ts.createSourceFile(name, text, version, true)
   }
-  const program = ts.createProgram([...sources.keys()], options, host)
-  for (const [name, { block, text }] of sources) {
+  return ts.createProgram([...sources.keys()], options, host)
+}
+
+const blockSources = new Map(typescriptBlocks.map(block => [
+  join(root, '.docs-blocks', `${block.page.replaceAll('/', '-')}-${block.line}.ts`),
+  { block, text: `${block.prelude}\n${block.code}\n` }
+]))
+/** Each section of docs/reference.md, and the exported option types whose every property it must name. */
+const optionSections = [
+  { heading: '## Plugin options', types: [['FastifyOpenapiCallbacksOptions', '']] },
+  { heading: '## Callback and webhook definitions', types: [['CallbackOptions', ''], ['OperationSchema', 'schema.']] },
+  { heading: '## Options (`delivery`)', types: [['DeliveryOptions', '']] },
+  { heading: '## Memory engine', types: [['MemoryEngineOptions', '']] },
+  { heading: '## BullMQ engine', types: [['BullmqEngineOptions', '', 'fastify-openapi-callbacks/bullmq']] },
+  { heading: '## Receiver', types: [['WebhookReceiverOptions', ''], ['ReplayOptions', 'replay.'], ['VerifyOptions', '']] }
+]
+const optionTypesFile = join(root, '.docs-blocks', 'option-types.ts')
+const optionTypes = optionSections.flatMap(({ types }) => types)
+// One program for the blocks and the option types: building it is most of this file's time.
+const program = programOf(new Map([
+  ...[...blockSources].map(([name, { text }]) => [name, text] as const),
+  [optionTypesFile, optionTypes.map(([type, , from = 'fastify-openapi-callbacks']) => `export type { ${type} } from '${from}'\n`).join('')]
+]))
+
+test('every TypeScript block of the README and docs/ type-checks against lib/', async t => {
+  t.ok(typescriptBlocks.length >= 19, `${typescriptBlocks.length} blocks found`)
+  for (const [name, { block, text }] of blockSources) {
     const file = program.getSourceFile(name)!
     const preludeLines = text.split('\n').length - block.code.split('\n').length - 1
     const faults = [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)].map(diagnostic => {
@@ -173,6 +194,27 @@ test('the README\'s complete example runs, and documents the callback as the YAM
         }, `${name} ${expression} ${method}`)
         t.same(operation?.parameters.map(parameter => parameter.name), promised.parameters.map(parameter => parameter.name), 'the parameters\' names')
       }
+    }
+  }
+})
+
+test('docs/reference.md names every option of every exported options type, in its section', async t => {
+  const reference = readFileSync(join(root, 'docs/reference.md'), 'utf8')
+  const sectionOf = (heading: string) => {
+    const start = reference.indexOf(`\n${heading}`)
+    t.not(start, -1, `${heading} is a section`)
+    const end = reference.indexOf('\n## ', start + 1)
+    return reference.slice(start, end === -1 ? undefined : end)
+  }
+  const checker = program.getTypeChecker()
+  const exported = new Map(checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(optionTypesFile)!)!).map(symbol => [symbol.name, symbol]))
+  for (const { heading, types } of optionSections) {
+    const section = sectionOf(heading)
+    for (const [type, prefix] of types) {
+      const options = checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(checker.getAliasedSymbol(exported.get(type!)!))).map(property => property.name)
+      t.ok(options.length > 0, `${type} has options`)
+      // `schema` counts as named by its own options' rows (`schema.body`)
+      t.same(options.filter(option => !section.includes(`\`${prefix}${option}\``) && !section.includes(`\`${prefix}${option}.`)), [], `${heading}: every option of ${type}`)
     }
   }
 })
