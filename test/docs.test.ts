@@ -135,6 +135,7 @@ const optionSections = [
   { heading: '## Plugin options', types: [['FastifyOpenapiCallbacksOptions', '']] },
   { heading: '## Callback and webhook definitions', types: [['CallbackOptions', ''], ['OperationSchema', 'schema.']] },
   { heading: '## Options (`delivery`)', types: [['DeliveryOptions', '']] },
+  { heading: '## Isolation (`delivery.isolation`)', types: [['IsolationOptions', '']] },
   { heading: '## Memory engine', types: [['MemoryEngineOptions', '']] },
   { heading: '## BullMQ engine', types: [['BullmqEngineOptions', '', 'fastify-openapi-callbacks/bullmq']] },
   { heading: '## Receiver', types: [['WebhookReceiverOptions', ''], ['ReplayOptions', 'replay.'], ['VerifyOptions', '']] }
