@@ -6,53 +6,19 @@ import { createSecretSource } from '../lib/delivery/secrets.js'
 import { createSender } from '../lib/delivery/sender.js'
 import { DEFAULT_SCHEDULE } from '../lib/delivery/options.js'
 import { createMemoryEngine } from '../lib/delivery/engines/memory-engine.js'
-import type { Clock } from '../lib/delivery/engines/memory-engine.js'
 import type { DeliveryMessage } from '../lib/delivery/message.js'
 import { newMessageId } from '../lib/delivery/message.js'
 import { createPayloadValidator } from '../lib/delivery/payload-validator.js'
 import { createDeliveryRegistry } from '../lib/delivery/registry.js'
 import { createRunner } from '../lib/delivery/runner.js'
 import type { OutcomeEvent, RunnerOptions } from '../lib/delivery/runner.js'
+import { manualClock } from './manual-clock.js'
 import { recordingLogger, startReceiver } from './receivers.js'
 import type { Handler } from './receivers.js'
 
 // Real HTTP to a receiver on 127.0.0.1, through the real runner and sender; only time is driven by hand, through the engine's clock
 
 const event = defineWebhook('POST', 'event', {})
-
-/** A clock whose time moves only when told; `armed()` resolves with the delay of the next timer set. */
-function manualClock () {
-  let now = Date.now()
-  let id = 0
-  let armedCount = 0
-  const timers = new Map<number, { at: number, callback: () => void }>()
-  let onArmed: ((delay: number) => void) | undefined
-  const clock: Clock = {
-    now: () => now,
-    setTimeout (callback, delay) {
-      armedCount++
-      timers.set(++id, { at: now + delay, callback })
-      onArmed?.(delay)
-      return id
-    },
-    clearTimeout (handle) { timers.delete(handle as number) }
-  }
-  return {
-    clock,
-    armed: () => new Promise<number>(resolve => { onArmed = resolve }),
-    timers: () => timers.size,
-    /** How many timers were ever set. */
-    armedCount: () => armedCount,
-    advance (ms: number) {
-      now += ms
-      for (const [key, timer] of [...timers]) {
-        if (timer.at > now) continue
-        timers.delete(key)
-        timer.callback()
-      }
-    }
-  }
-}
 
 const status = (code: number, headers: Record<string, string> = {}): Handler => (_, response) => {
   response.writeHead(code, headers).end()
