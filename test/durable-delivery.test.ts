@@ -165,25 +165,6 @@ withRedis(() => {
     }, 'the delivery to be recorded'), { attempts: 1 })
   })
 
-  t.test('replay: a message that ended gone runs again from attempt 1 with the same webhook-id', async t => {
-    let answer = 410
-    const hooks = await receiver(t, (request, response) => status(answer)(request, response))
-    const queueName = `durable-${++queues}`
-    const outcomes: OutcomeEvent[] = []
-    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: true, delivery: { onOutcome: event => { outcomes.push(event) } } })
-    const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, hooks.origin, { n: 4 })
-    await eventually(() => outcomes.length === 1, 'the message to end')
-    t.equal(outcomes[0]!.outcome, 'gone')
-    t.match(await engine.failed(), { total: 1, messages: [{ id, state: 'gone', attempts: 1 }] })
-
-    answer = 200
-    await engine.replay(id)
-    await eventually(() => outcomes.length === 2, 'the replay to end')
-    t.match(outcomes[1], { messageId: id, outcome: 'delivered', attempts: 1 })
-    t.same(hooks.received.map(request => request.headers['webhook-id']), [id, id])
-    t.match(await engine.failed(), { total: 0 })
-  })
-
   t.test('the invoice example, durable: paying enqueues, a worker of the same app delivers the signed callback', async t => {
     const lines: Array<Record<string, any>> = []
     const external = await buildExternalApi({ secret: SECRET, logger: { level: 'info', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
