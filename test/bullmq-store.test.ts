@@ -127,33 +127,6 @@ withRedis(() => {
     t.equal(client.status, 'ready', 'the given client is not closed by the engine')
   })
 
-  t.test('close() lets the attempts in flight end and records them; the rest stay in Redis', async t => {
-    const redis = await server(t)
-    let release: () => void = () => {}
-    const held = new Promise<void>(resolve => { release = resolve })
-    let started = 0
-    const queueName = 'graceful'
-    const { engine, finished } = await opened(t, { connection: { path: redis.socket }, queueName }, async m => {
-      started++
-      await held
-      return { type: 'final', outcome: 'delivered', message: m, result: delivered }
-    })
-    const messages = Array.from({ length: 10 }, message)
-    for (const m of messages) await engine.add(m, 0)
-    await engine.work()
-    await eventually(() => started === 4, 'four attempts in flight')
-    const closed = engine.close()
-    setTimeout(release, 100)
-    await closed
-    t.equal(finished.length, 4, 'the four in flight were recorded and reported before close() resolved')
-    t.equal(started, 4, 'nothing more was fetched')
-    const reader = bullmqEngine({ connection: redis.client(), queueName })
-    t.teardown(() => reader.close())
-    const states = await Promise.all(messages.map(async m => (await reader.get(m.id))?.state))
-    t.same(states.filter(state => state === 'delivered').length, 4)
-    t.same(states.filter(state => state === 'waiting').length, 6, 'the others wait for the next worker')
-  })
-
   t.test('close() with Redis gone drops every connection after `timeout`: it never hangs, and the process exits by itself', async t => {
     const redis = await server(t)
     // with this process's own loaders (tap's), so that what close() does there counts in the coverage

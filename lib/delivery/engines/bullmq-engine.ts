@@ -51,6 +51,8 @@ export interface BullmqEngine extends DeliveryEngine {
 interface JobData {
   message: DeliveryMessage
   last?: AttemptSummary
+  /** How the plugin ended it: `last` says how its last attempt went, which differs for an exhausted message. */
+  end?: MessageState
 }
 
 type FinalStep = Extract<AttemptStep, { type: 'final' }>
@@ -113,14 +115,17 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
     return queue
   }
 
-  /** `state`: BullMQ's. A completed job's summary is its return value; a failed one's was stored with it. */
+  /**
+   * `state`: BullMQ's. A completed job's summary is its return value; a failed one's was stored with it, and its end
+   * too, unless BullMQ failed it by itself: for stalling.
+   */
   function record (job: MessageJob, state: string): MessageRecord {
-    const { message, last: kept } = job.data
+    const { message, last: kept, end } = job.data
     const last = state === 'completed' ? job.returnvalue : kept
     return {
       id: job.id!,
       key: message.key,
-      state: PENDING_STATES[state] ?? (last?.outcome as MessageState | undefined) ?? 'stalled',
+      state: PENDING_STATES[state] ?? (state === 'completed' ? last!.outcome as MessageState : end ?? 'stalled'),
       attempts: last?.attempt ?? 0,
       message,
       last
@@ -152,7 +157,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       const since = step.message.unknownSince
       if (step.reason === 'unknown-key' && since !== undefined && Date.now() - since >= settings.unknownKeyLimit) {
         const at = Date.now()
-        await deadline(job.updateData({ message: step.message, last: { attempt: message.attempt - 1, outcome: 'unknown-key', at } }), `while recording message ${job.id}`)
+        await deadline(job.updateData({ message: step.message, last: { attempt: message.attempt - 1, outcome: 'unknown-key', at }, end: 'unknown-key' }), `while recording message ${job.id}`)
         ctx.log.error({ messageId: message.id, key: message.key, unknownSince: new Date(since).toISOString() },
           `no process knew the key "${message.key}" for ${Math.round((at - since) / 1000)} s; the message ended as unknown-key: replay it once workers know the key`)
         throw new UnrecoverableError(`unknown-key: no process knows the key "${message.key}"`)
@@ -163,7 +168,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
     const summary = summarise(message.attempt, step.result)
     finals.set(job, step)
     if (step.outcome === 'delivered' || step.outcome === 'contract-violation') return summary
-    await deadline(job.updateData({ message: step.message, last: summary }), `while recording message ${job.id}`)
+    await deadline(job.updateData({ message: step.message, last: summary, end: step.outcome }), `while recording message ${job.id}`)
     throw new UnrecoverableError(`${step.outcome}: ${summary.error?.message}`)
   }
 
@@ -268,7 +273,9 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       if (state !== 'failed') throw new ReplayRefusedError(id, record(job, state).state)
       const message: DeliveryMessage = { ...job.data.message, attempt: 1 }
       delete message.unknownSince
-      await deadline(job.updateData({ ...job.data, message }), `while replaying message ${id}`)
+      // its end goes with it: ended again only as it runs now
+      const { end: _end, ...kept } = job.data
+      await deadline(job.updateData({ ...kept, message }), `while replaying message ${id}`)
       await deadline(job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }), `while replaying message ${id}`)
     },
 
