@@ -1,6 +1,6 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import { createDescriptionMemo } from './operation.js'
-import type { DescriptionMemo } from './operation.js'
+import { createDescriptionMemo } from './operation-description.js'
+import type { DescriptionMemo } from './operation-description.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 import { createSchemaTitles } from './generated-titles.js'

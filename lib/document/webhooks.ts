@@ -3,7 +3,7 @@ import type { OperationSchema, WebhookDefinition, WebhookOptions } from '../defi
 import { methodShorthands } from '../definition/methods.js'
 import type { HttpMethod, MethodShorthands } from '../definition/methods.js'
 import { DuplicateDefinitionError, InvalidDefinitionError, QueryMethodError } from '../util/errors.js'
-import { titleCase } from './operation.js'
+import { titleCase } from './operation-description.js'
 import { describeWithCallbacks } from './route-callbacks.js'
 import type { DescribedOperation } from './route-callbacks.js'
 import { claimDefinitionOperationId, identifier } from './registry.js'
