@@ -1,4 +1,4 @@
-import { checkHeaderNames } from '../definition/definition.js'
+import { checkHeaderNames } from '../definition/definition-options.js'
 import type { OperationDefinition } from '../definition/definition.js'
 import { readableSchemas } from '../definition/schema-kind.js'
 import { compileCallbackKey } from '../expression/template.js'
