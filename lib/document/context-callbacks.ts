@@ -1,8 +1,8 @@
 import { isDefinition } from '../definition/definition.js'
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
-import { namedDefinitions } from './route-callbacks.js'
-import type { NamedCallback } from './route-callbacks.js'
+import { namedDefinitions } from './named-callbacks.js'
+import type { NamedCallback } from './named-callbacks.js'
 
 /**
  * Callbacks for every route of an encapsulated context, as FastAPI's `APIRouter(callbacks=...)`. Fastify makes a

@@ -1,6 +1,6 @@
 import { DuplicateDefinitionError } from '../util/errors.js'
-import { createDescriptionMemo } from './operation.js'
-import type { ConvertedSchemas, DescriptionMemo } from './operation.js'
+import { createDescriptionMemo } from './operation-description.js'
+import type { DescriptionMemo } from './operation-description.js'
 import type { SentHeaders } from './signature.js'
 import type { Json } from '../util/json.js'
 import { createSchemaTitles } from './generated-titles.js'
@@ -9,7 +9,7 @@ import { identityMemo } from '../util/identity-memo.js'
 import type { IdentityMemo } from '../util/identity-memo.js'
 import type { CallbackUrlTemplate } from '../expression/template.js'
 import { createSchemaCarrier } from './schema-carrier.js'
-import type { SchemaCarrier } from './schema-carrier.js'
+import type { ConvertedSchemas, SchemaCarrier } from './schema-carrier.js'
 
 /**
  * A route's callback operations, carried through @fastify/swagger by one carrier: the schemas that travel with the

@@ -4,7 +4,8 @@ import type { FastifySchema, RouteOptions } from 'fastify'
 import { claimOperationId } from './registry.js'
 import type { CallbackRegistry } from './registry.js'
 import { processRouteCallbacks, sharedSchemaResolver } from './route-callbacks.js'
-import type { NamedCallback, RouteCallback } from './route-callbacks.js'
+import type { RouteCallback } from './route-callbacks.js'
+import type { NamedCallback } from './named-callbacks.js'
 
 /**
  * A route's callbacks, and what request.routeOptions gives back of the route: the schema object it keeps (a later
