@@ -1,4 +1,4 @@
-import { checkHeaderNames, isDefinition } from '../definition/definition.js'
+import { checkCallbackName, checkHeaderNames, isDefinition } from '../definition/definition.js'
 import type { CallbackDefinition, OperationDefinition } from '../definition/definition.js'
 import { httpMethod } from '../definition/methods.js'
 import { readableSchemas } from '../definition/schema-kind.js'
@@ -64,6 +64,7 @@ export function namedDefinitions (routeLabel: string, callbacks: unknown, option
     return list.map((item, index) => {
       const where = `${option}.${name}${Array.isArray(value) ? `[${index}]` : ''}`
       if (name.trim() === '') fail(`${option} has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
+      checkCallbackName(name, fault => fail(`${where}: ${fault}`))
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)
@@ -335,6 +336,7 @@ function processRawMap (
   const names = new Set<string>()
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
+    checkCallbackName(name, fault => { throw new InvalidDefinitionError(label, fault) })
     // a Reference Object to a Callback Object of the document's components, checked once the document is built
     const reference = callbackReference(pathItems, label)
     if (reference !== undefined) {
