@@ -34,18 +34,17 @@ export function createReplayMemoryStore (maxEntries: number, now: () => number =
     heap.push(held)
     for (let child = heap.length - 1, parent = (child - 1) >> 1; child > 0 && sooner(child, parent); child = parent, parent = (child - 1) >> 1) swap(child, parent)
   }
+  // the parent, or the child of it that expires sooner
+  function soonestOf (parent: number): number {
+    let soonest = parent
+    for (const child of [2 * parent + 1, 2 * parent + 2]) if (child < heap.length && sooner(child, soonest)) soonest = child
+    return soonest
+  }
   function pop (): void {
     const last = heap.pop()!
     if (heap.length === 0) return
     heap[0] = last
-    for (let parent = 0; ;) {
-      const left = 2 * parent + 1
-      let soonest = parent
-      for (const child of [left, left + 1]) if (child < heap.length && sooner(child, soonest)) soonest = child
-      if (soonest === parent) return
-      swap(parent, soonest)
-      parent = soonest
-    }
+    for (let parent = 0, soonest = soonestOf(0); soonest !== parent; parent = soonest, soonest = soonestOf(parent)) swap(parent, soonest)
   }
 
   return {
