@@ -31,16 +31,19 @@ interface Position {
   what: string
   declare: (app: FastifyInstance, name: string) => void
   /** Where the name must stand in the document (and what must be found there), or the code it is refused with. */
-  expect: (name: string) => Carried | { refused: string | RegExp }
+  expect: (name: string) => Carried | { refused: string | RegExp, message?: RegExp }
 }
 
 const INVALID = 'FST_OPENAPI_CALLBACKS_INVALID_DEFINITION'
 // a `$name` is FastAPI's shorthand for a route parameter: undeclared here
 const EXPRESSION = /^FST_OPENAPI_CALLBACKS_EXPRESSION_(SYNTAX|UNDECLARED)$/
+// "$ref" as a callback's name would make the callbacks map read as a Reference Object
+const callbackName = (name: string, carried: Carried): Carried | { refused: string, message: RegExp } =>
+  name === '$ref' ? { refused: INVALID, message: /"\$ref" cannot name a callback/ } : carried
 const positions: Position[] = [
-  { what: 'a callback name', declare: (app, name) => route(app, [callbackRouter().post('{$url}', { name })]), expect: name => ({ path: [...onRoute, name, '{$url}', 'post'] }) },
-  { what: 'a record key of schema.callbacks', declare: (app, name) => route(app, { [name]: callbackRouter().post('{$url}') }), expect: name => ({ path: [...onRoute, name, '{$url}', 'post'] }) },
-  { what: 'a record key holding a list', declare: (app, name) => route(app, { [name]: [callbackRouter().post('{$url}'), callbackRouter().put('{$url}')] }), expect: name => ({ path: [...onRoute, name, '{$url}', 'put'] }) },
+  { what: 'a callback name', declare: (app, name) => route(app, [callbackRouter().post('{$url}', { name })]), expect: name => callbackName(name, { path: [...onRoute, name, '{$url}', 'post'] }) },
+  { what: 'a record key of schema.callbacks', declare: (app, name) => route(app, { [name]: callbackRouter().post('{$url}') }), expect: name => callbackName(name, { path: [...onRoute, name, '{$url}', 'post'] }) },
+  { what: 'a record key holding a list', declare: (app, name) => route(app, { [name]: [callbackRouter().post('{$url}'), callbackRouter().put('{$url}')] }), expect: name => callbackName(name, { path: [...onRoute, name, '{$url}', 'put'] }) },
   {
     what: 'an expression key (a literal URL)',
     declare: (app, name) => route(app, [callbackRouter().post(name, { name: 'cb' })]),
@@ -68,7 +71,7 @@ const positions: Position[] = [
   { what: 'a webhook name', declare: (app, name) => { app.webhooks.post(name) }, expect: name => ({ path: ['webhooks', name, 'post'] }) },
   { what: 'a webhook operationId', declare: (app, name) => { app.webhooks.post('w', { operationId: name }) }, expect: name => ({ path: ['webhooks', 'w', 'post', 'operationId'], value: name }) },
   { what: 'a webhook method', declare: (app, name) => { app.webhooks.route({ method: name as any, name: 'w' }) }, expect: () => ({ refused: INVALID }) },
-  { what: 'a raw map callback name', declare: (app, name) => route(app, { [name]: { '{$url}': { post: {} } } }), expect: name => ({ path: [...onRoute, name, '{$url}', 'post'] }) },
+  { what: 'a raw map callback name', declare: (app, name) => route(app, { [name]: { '{$url}': { post: {} } } }), expect: name => callbackName(name, { path: [...onRoute, name, '{$url}', 'post'] }) },
   {
     what: 'a raw map expression key',
     declare: (app, name) => route(app, { cb: { [name]: { post: {} } } }),
@@ -104,7 +107,7 @@ for (const position of positions) {
       })().then(() => undefined, (error: Error & { code?: string }) => error)
       if ('refused' in expected) {
         t.match(outcome?.code, expected.refused, `${name}: refused with a code`)
-        t.match(outcome?.message, /"cb"|"w"/, `${name}: the message names the callback or webhook`)
+        t.match(outcome?.message, expected.message ?? /"cb"|"w"/, `${name}: the message names the callback or webhook, or says what is wrong`)
       } else {
         t.equal(outcome, undefined, `${name}: accepted`)
         const document = app.swagger() as Json
@@ -142,15 +145,17 @@ test('hostile names come out of @fastify/swagger-ui\'s /json and /yaml exactly',
   const before = snapshotBuiltins()
   const app = await appWith({ openapi: '3.1.0' })
   await app.register(swaggerUi, { routePrefix: '/docs' })
-  route(app, HOSTILE.map(name => callbackRouter().post(keyFor(name), { name })))
+  // "$ref" cannot name a callback (refused above), but can name a webhook
+  const callbackNames = HOSTILE.filter(name => name !== '$ref')
+  route(app, callbackNames.map(name => callbackRouter().post(keyFor(name), { name })))
   for (const name of HOSTILE) app.webhooks.post(name)
   await app.ready()
   const json = (await app.inject('/docs/json')).json()
   const yaml = parse((await app.inject('/docs/yaml')).body)
   for (const document of [json, yaml]) {
-    t.same(Object.keys(document.paths['/x'].post.callbacks), HOSTILE)
+    t.same(Object.keys(document.paths['/x'].post.callbacks), callbackNames)
     t.same(Object.keys(document.webhooks), HOSTILE)
-    for (const name of HOSTILE) t.ok(ownAt(document, [...onRoute, name, keyFor(name), 'post']).found, name)
+    for (const name of callbackNames) t.ok(ownAt(document, [...onRoute, name, keyFor(name), 'post']).found, name)
   }
   await app.close()
   t.same(changedBuiltins(before), [])

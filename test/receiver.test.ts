@@ -127,6 +127,16 @@ test('webhookReceiver on a real server', async (t) => {
     t.same(response, { statusCode: 200, json: { ok: true } })
   })
 
+  await t.test('a malformed entry among rotated signatures is skipped: the valid one is verified', async (t) => {
+    for (const broken of ['v1,not*base64!', 'v1', `v1,${Buffer.alloc(16).toString('base64')}`]) {
+      // a new message each time: the receiver refuses a replay
+      const headers = signed(KEY_NEW, BODY)
+      const response = await post('/rotating', { ...headers, 'webhook-signature': `${broken} ${headers['webhook-signature']}` }, BODY)
+      t.same(response, { statusCode: 200, json: { ok: true } }, broken)
+    }
+    await refused(t, '/rotating', { ...signed(KEY_NEW, BODY), 'webhook-signature': 'v1,not*base64!' }, BODY, 'FST_OPENAPI_CALLBACKS_WEBHOOK_SIGNATURE_MALFORMED')
+  })
+
   await t.test('a route outside the receiver\'s context is unaffected', async (t) => {
     const json = await post('/open', { 'content-type': 'application/json' }, BODY)
     t.same(json, { statusCode: 200, json: { body: { event: 'invoice.paid', amount: 42 } } })

@@ -202,6 +202,19 @@ test('the in-memory store is bounded: when full of ids still within the toleranc
   t.equal(handled.length, 4)
 })
 
+test('an id signed ahead of the clock does not keep the ids after it from expiring: no 503 for a legitimate message', async (t) => {
+  const { post, handled } = await receiverApp(t, { toleranceSeconds: 2, replay: { maxEntries: 2 } })
+  const start = nowSeconds()
+  // "ahead" is signed at the far end of the tolerance: held until start + 5 s; "now" until start + 3 s.
+  // Each is accepted for 2 s: generous bounds for a slow machine
+  const ahead = sign(newMessageId(), start + 2)
+  t.match(await post(ahead), { statusCode: 200 })
+  t.match(await post(sign(newMessageId(), start)), { statusCode: 200 })
+  await new Promise(resolve => { setTimeout(resolve, (start + 3) * 1000 + 50 - Date.now()) })
+  t.match(await post(sign()), { statusCode: 200 }, 'the expired id made room, though an id held longer came before it')
+  t.equal(handled.length, 3)
+})
+
 test('bad receiver options stop the server from starting, with a coded error', async (t) => {
   const store = { seen: () => false, forget: () => {} }
   const cases: Array<[Record<string, unknown>, string, RegExp]> = [

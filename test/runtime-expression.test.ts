@@ -586,12 +586,19 @@ test('evaluate: query and path parameters, case-sensitive', async (t) => {
     params: { properties: { id: {} } }
   })
   const template = compileCallbackKey('{$callback_url}/t/{$request.query.tenant}/{$request.path.id}', route)
-  const query = Object.assign(Object.create(null) as Record<string, unknown>, { callback_url: 'https://x.test/cb?token=a b', tenant: 'a/b c' })
+  const query = Object.assign(Object.create(null) as Record<string, unknown>, { callback_url: 'https://x.test/cb b', tenant: 'a/b c' })
   t.strictSame(
     template.evaluate(context({ request: { query, params: { id: 7 } } })),
-    { ok: true, url: 'https://x.test/cb?token=a b/t/a%2Fb%20c/7' },
+    { ok: true, url: 'https://x.test/cb b/t/a%2Fb%20c/7' },
     'the base URL is raw; later values are percent-encoded'
   )
+  // the rest of the template would become the base URL's query, or its fragment
+  for (const base of ['https://x.test/cb?token=a', 'https://x.test/cb#a', 'https://x.test?']) {
+    t.throws(() => template.evaluate(context({ request: { query: { callback_url: base, tenant: 't' }, params: { id: 7 } } })), {
+      code: 'FST_OPENAPI_CALLBACKS_INVALID_URL',
+      message: 'Invalid callback URL: the base URL that {$request.query.callback_url} gives has a query or fragment, and the template goes on after it, which would move the request out of its template "{$request.query.callback_url}/t/{$request.query.tenant}/{$request.path.id}"'
+    }, base)
+  }
   t.strictSame(template.evaluate(context({ request: { params: { id: 7 } } })), { ok: false, missing: '$request.query.callback_url' })
   t.strictSame(
     template.evaluate(context({ request: { query: { CALLBACK_URL: 'https://x.test', tenant: 't' }, params: { id: 7 } } })),

@@ -149,6 +149,14 @@ export function checkHeaderNames (names: readonly string[], fail: (fault: string
   }
 }
 
+/**
+ * A callback's name, wherever it is given (a definition's `name`, a record's key, a raw map's key): `$ref` would make
+ * readers take the operation's whole `callbacks` map for a Reference Object.
+ */
+export function checkCallbackName (name: string, fail: (fault: string) => never): void {
+  if (name === '$ref') fail('"$ref" cannot name a callback: readers would take the operation\'s callbacks map for a Reference Object')
+}
+
 /** Security Requirement Objects: scheme names (the app's, any string) to arrays of scopes. */
 function checkSecurity (security: unknown, fail: (fault: string) => never): void {
   const requirement = 'security must be an array of Security Requirement Objects, such as [{ apiKey: [] }] (or [] for none)'

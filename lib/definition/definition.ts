@@ -1,6 +1,6 @@
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
-import { CARRIED_FIELDS, checkOptions, isExtension } from './definition-options.js'
+import { CARRIED_FIELDS, checkCallbackName, checkOptions, isExtension } from './definition-options.js'
 import { HTTP_METHODS, httpMethod } from './methods.js'
 import type { HttpMethod } from './methods.js'
 
@@ -133,6 +133,7 @@ export function defineCallback<S extends OperationSchema> (method: unknown, url:
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === '')) {
     throw new InvalidDefinitionError(label, 'name must be a non-empty string')
   }
+  if (options.name !== undefined) checkCallbackName(options.name, fault => { throw new InvalidDefinitionError(label, fault) })
   checkOptions(label, options, ['callbacks'])
   return Object.freeze({
     kind: 'callback',

@@ -8,7 +8,11 @@ import type { SchemaCheck } from './parameters.js'
 import type { OperationDefinition } from '../definition/definition.js'
 import { InvalidDefinitionError, InvalidPayloadError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
+import { isJsonMediaType } from '../util/media-type.js'
 import type { Json } from '../util/json.js'
+
+// the sender reads answers by the same rule
+export { isJsonMediaType }
 
 /** Checks a receiver's answer: the body to give the app (a zod schema's output), or the faults. */
 export type ResponseCheck = (value: unknown) => ParseResult
@@ -29,11 +33,6 @@ interface Compiled {
   body: { zod: true, check: ResponseCheck } | { zod: false, check: ValidateFunction } | undefined
   parameters: { headers: SchemaCheck | undefined, query: SchemaCheck | undefined }
   responses: Map<string, ResponseCheck | undefined>
-}
-
-/** application/json, or a +json type such as application/problem+json, with or without parameters. */
-export function isJsonMediaType (type: string): boolean {
-  return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)
 }
 
 /** The media type a body is sent as: its first declared JSON type (`application/cloudevents+json`, say), else application/json. */

@@ -1,4 +1,5 @@
 import { isDefinition } from '../definition/definition.js'
+import { checkCallbackName } from '../definition/definition-options.js'
 import type { CallbackDefinition } from '../definition/definition.js'
 import { InvalidDefinitionError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
@@ -36,6 +37,7 @@ export function namedDefinitions (routeLabel: string, callbacks: unknown, option
     return list.map((item, index) => {
       const where = `${option}.${name}${Array.isArray(value) ? `[${index}]` : ''}`
       if (name.trim() === '') fail(`${option} has a blank key ${JSON.stringify(name)}: a callback's name must be a non-empty string`)
+      checkCallbackName(name, fault => fail(`${where}: ${fault}`))
       const definition = checked(item, where)
       if (definition.name !== undefined && definition.name !== name) {
         fail(`${where} is named "${definition.name}" but stands under the key "${name}"; the names must agree`)

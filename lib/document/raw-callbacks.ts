@@ -1,3 +1,4 @@
+import { checkCallbackName } from '../definition/definition-options.js'
 import { httpMethod } from '../definition/methods.js'
 import type { ParentRoute } from '../expression/template.js'
 import { InvalidDefinitionError } from '../util/errors.js'
@@ -27,6 +28,7 @@ export function processRawMap (
   const names = new Set<string>()
   for (const [name, pathItems] of Object.entries(record(callbacks, parent.label, 'schema.callbacks'))) {
     const label = `${parent.label}, callback "${name}"`
+    checkCallbackName(name, fault => { throw new InvalidDefinitionError(label, fault) })
     // a Reference Object to a Callback Object of the document's components, checked once the document is built
     const reference = callbackReference(pathItems, label)
     if (reference !== undefined) {

@@ -1,4 +1,4 @@
-import { ExpressionSyntaxError, UndeclaredExpressionError } from '../util/errors.js'
+import { ExpressionSyntaxError, InvalidUrlError, UndeclaredExpressionError } from '../util/errors.js'
 import { ARRAY_INDEX, formatExpression, formatPointer, parseAt, splitKey } from './grammar.js'
 import type { BodyExpression, RuntimeExpression } from './grammar.js'
 import { declares, isObjectOrArray } from './schema-pointer.js'
@@ -36,7 +36,11 @@ export interface CallbackUrlTemplate {
   expressions: RuntimeExpression[]
   /** True if the key uses `$statusCode` or `$response.*`. */
   needsResponse: boolean
-  /** Evaluates the template. Returns the URL, or which expression had no value. Never a URL with an empty piece. */
+  /**
+   * Evaluates the template. Returns the URL, or which expression had no value. Never a URL with an empty piece, nor
+   * one where a value moved the request out of its template: throws FST_OPENAPI_CALLBACKS_INVALID_URL for a value that
+   * makes a dot segment, or a base URL with a query or fragment that the rest of the template would be put into.
+   */
   evaluate (context: EvaluationContext): Evaluation
 }
 
@@ -65,12 +69,15 @@ export function compileCallbackKey (key: string, route: ParentRoute): CallbackUr
   const segments = pieces.map((piece, index) => typeof piece === 'string'
     ? piece
     : { text: piece.text, read: reader(piece.expression), raw: index === 0 })
+  const normalised = pieces.map(piece => typeof piece === 'string' ? piece : bare ? piece.text : `{${piece.text}}`).join('')
   return {
-    key: pieces.map(piece => typeof piece === 'string' ? piece : bare ? piece.text : `{${piece.text}}`).join(''),
+    key: normalised,
     expressions,
     needsResponse: expressions.some(expression => expression.type === 'statusCode' || expression.type === 'response'),
     evaluate (context) {
       let url = ''
+      // where each value lies in the URL, to check the path segments it touches
+      const values: PlacedValue[] = []
       for (const segment of segments) {
         if (typeof segment === 'string') {
           url += segment
@@ -78,12 +85,46 @@ export function compileCallbackKey (key: string, route: ParentRoute): CallbackUr
         }
         const value = urlText(segment.read(context))
         if (value === undefined) return { ok: false, missing: segment.text }
+        const start = url.length
         // encodeURIComponent throws on a lone surrogate: make the value well-formed first, as String#toWellFormed does
         url += segment.raw ? value : encodeURIComponent(value.replace(/\p{Cs}/gu, '\uFFFD'))
+        values.push({ expression: segment.text, start, end: url.length })
       }
+      const fault = escapeFault(url, values)
+      if (fault !== undefined) throw new InvalidUrlError(`${fault}, which would move the request out of its template "${normalised}"`)
       return { ok: true, url }
     }
   }
+}
+
+interface PlacedValue { expression: string, start: number, end: number }
+
+// what the WHATWG URL parser removes from a path with the segment before it, or alone: ".", "..", and their
+// percent-encoded forms in any case. No encoding of "." escapes it, so such a value is refused, not encoded
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i
+
+/**
+ * Why the values placed in `url` move it out of its template, if they do. A value is percent-encoded, so it adds no
+ * "/", "\\", "?" or "#"; but alone, or next to the template's text or another value, it can make a dot segment. The
+ * base URL that starts a template is inserted as it is: a query or fragment in it would take the rest of the template.
+ */
+function escapeFault (url: string, values: readonly PlacedValue[]): string | undefined {
+  // only the base URL, inserted as it is, starts the URL
+  const base = values[0]
+  if (base !== undefined && base.start === 0 && base.end < url.length && /[?#]/.test(url.slice(0, base.end))) {
+    return `the base URL that {${base.expression}} gives has a query or fragment, and the template goes on after it`
+  }
+  const pathEnd = url.search(/[?#]/)
+  const path = pathEnd === -1 ? url : url.slice(0, pathEnd)
+  // "\\" separates segments as "/" does in http(s) URLs
+  let start = 0
+  for (const segment of path.split(/[/\\]/)) {
+    const end = start + segment.length
+    const placed = DOT_SEGMENT.test(segment) ? values.find(value => value.start < end && start < value.end) : undefined
+    if (placed !== undefined) return `the value of {${placed.expression}} makes the dot segment "${segment}" in the path`
+    start = end + 1
+  }
+  return undefined
 }
 
 /** Parses one expression of a key, turning FastAPI's shorthand into the OpenAPI form. */

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isRetriedStatus } from '../outcome-policy/outcome-policy.js'
 import { WebhookReplayedError } from '../util/errors.js'
+import { JSON_MEDIA_TYPE } from '../util/media-type.js'
 import { createReplayGuard } from './replay-guard.js'
 import { normaliseReceiverOptions } from './receiver-options.js'
 import type { WebhookReceiverOptions } from './receiver-options.js'
@@ -24,7 +25,8 @@ declare module 'fastify' {
  * Verifies the Standard Webhooks signature of every request to the routes of the context it is registered in, before
  * validation and the handler; a failure answers 401 with the error's code. Then refuses (409) or marks a replay: a
  * webhook-id already accepted within the tolerance. Register it inside an encapsulated context that holds only the
- * receiver routes: that context then accepts JSON bodies only, parsed as usual.
+ * receiver routes: that context then accepts JSON bodies only (application/json and every +json type, with any
+ * parameters: all the media types the plugin's sender uses), parsed as usual.
  */
 const receiver: FastifyPluginAsync<WebhookReceiverOptions> = async (fastify, options) => {
   const { keys, toleranceSeconds, replay } = normaliseReceiverOptions(options)
@@ -40,7 +42,7 @@ const receiver: FastifyPluginAsync<WebhookReceiverOptions> = async (fastify, opt
 
   fastify.removeAllContentTypeParsers()
   // parseAs 'string' gives a string, though the types do not narrow it
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  fastify.addContentTypeParser(JSON_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
     rawBodies.set(request, body as string)
     parseJson(request, body as string, done)
   })

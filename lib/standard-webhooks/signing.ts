@@ -87,7 +87,8 @@ export function signatureHeader (keys: readonly KeyObject[], id: string, timesta
 
 /**
  * Verifies a request's Standard Webhooks headers (names in lower case, as in Node's request.headers) against its raw
- * body. Accepts when any v1 entry matches any secret; entries of other versions (such as v1a) are skipped.
+ * body. Accepts when any v1 entry matches any secret; entries of other versions (such as v1a) and malformed entries
+ * are skipped, as the standardwebhooks package does.
  * Its arguments are checked on every call, failing closed: keys as parseSecret() gives them
  * (FST_OPENAPI_CALLBACKS_INVALID_SECRET), options (FST_OPENAPI_CALLBACKS_INVALID_RECEIVER_OPTIONS).
  */
@@ -170,14 +171,19 @@ function headerValue (headers: Record<string, string | string[] | undefined>, na
   return value
 }
 
-/** The decoded v1 entries of a webhook-signature header. */
+/**
+ * The decoded v1 entries of a webhook-signature header. A malformed entry is skipped, as the standardwebhooks package
+ * skips it, so that a valid sibling still verifies; it is the refusal only when no well-formed v1 entry is left.
+ */
 function v1Signatures (header: string): Buffer[] {
   const signatures: Buffer[] = []
   const otherVersions: string[] = []
+  let malformed: { entry: string, fault: string } | undefined
   for (const entry of header.split(/ +/)) {
     const comma = entry.indexOf(',')
     if (comma < 1) {
-      throw new WebhookSignatureMalformedError(entry, 'expected "<version>,<base64 signature>"')
+      malformed ??= { entry, fault: 'expected "<version>,<base64 signature>"' }
+      continue
     }
     const version = entry.slice(0, comma)
     if (version !== 'v1') {
@@ -187,12 +193,12 @@ function v1Signatures (header: string): Buffer[] {
     const encoded = entry.slice(comma + 1)
     const signature = Buffer.from(encoded, 'base64')
     if (signature.length !== SIGNATURE_BYTES || signature.toString('base64') !== encoded) {
-      throw new WebhookSignatureMalformedError(entry, `a v1 signature is the padded base64 of ${SIGNATURE_BYTES} bytes`)
+      malformed ??= { entry, fault: `a v1 signature is the padded base64 of ${SIGNATURE_BYTES} bytes` }
+      continue
     }
     signatures.push(signature)
   }
-  if (signatures.length === 0) {
-    throw new WebhookSignatureUnsupportedError(otherVersions.join(', '))
-  }
-  return signatures
+  if (signatures.length > 0) return signatures
+  if (malformed !== undefined) throw new WebhookSignatureMalformedError(malformed.entry, malformed.fault)
+  throw new WebhookSignatureUnsupportedError(otherVersions.join(', '))
 }
