@@ -164,4 +164,17 @@ withRedis(() => {
     t.equal(code, 0)
     t.same(JSON.parse(output), { closed: true, logged: true }, 'close() returned, and said it gave up on Redis')
   })
+
+  t.test('after close() on a healthy Redis, a worker process exits at once: no connection is left to end twice', async t => {
+    const redis = await server(t)
+    const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures/close-exit.ts'), redis.socket], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => { child.kill('SIGKILL') })
+    let closedAt: number | undefined
+    child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('closed')) closedAt ??= performance.now() })
+    const [code] = await createDeadline(30_000, what => new Error(`${what} within 30 s`))(once(child, 'exit'), 'the child did not exit')
+    const lag = performance.now() - closedAt!
+    t.equal(code, 0)
+    // ioredis waits 2 s for a socket it ends twice; an exit takes some milliseconds, many on a loaded machine
+    t.ok(lag < 1500, `exited ${Math.round(lag)} ms after close() returned`)
+  })
 })

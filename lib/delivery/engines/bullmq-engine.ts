@@ -59,6 +59,10 @@ type MessageJob = Job<JobData, AttemptSummary>
 // a plain failure (Redis failed while recording) is retried by BullMQ after recordRetryDelay; the policy's own ends are
 // UnrecoverableErrors, so this bound is never reached
 const RECORD_ATTEMPTS = 1e9
+function drop (connection: Redis): void {
+  if (connection.status !== 'end') connection.disconnect()
+}
+
 const PENDING_STATES: Record<string, MessageState> = { waiting: 'waiting', prioritized: 'waiting', 'waiting-children': 'waiting', delayed: 'delayed', active: 'active' }
 
 /**
@@ -244,9 +248,10 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         internals?.lockManager?.close().catch(() => {})
         internals?.stalledCheckStopper?.()
       }
-      // disconnect, not quit: a quit waits for a Redis that may be gone, and ioredis would reconnect to it forever
-      for (const duplicate of duplicates) duplicate.disconnect()
-      if (client !== undefined && client !== connection) client.disconnect()
+      // disconnect, not quit: a quit waits for a Redis that may be gone, and ioredis would reconnect to it forever. Not a
+      // connection BullMQ has ended: ioredis would end its closed socket again and wait 2 s (a timer) for a 'close' that never comes
+      for (const duplicate of duplicates) drop(duplicate)
+      if (client !== undefined && client !== connection) drop(client)
     },
 
     async pending () {
