@@ -36,7 +36,7 @@ withRedis(() => {
   function context (run: EngineContext['run'] = async m => ({ type: 'final', outcome: 'delivered', message: m, result: delivered })) {
     const { log, entries } = recordingLogger()
     const finished: FinalStep[] = []
-    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, log }, entries, finished }
+    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, unreadable: () => {}, log }, entries, finished }
   }
 
   async function opened (t: Test, options: BullmqEngineOptions, run?: EngineContext['run']) {

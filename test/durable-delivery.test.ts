@@ -126,7 +126,7 @@ withRedis(() => {
     const { id } = await api.callbacks.enqueue(webhooks['invoice-refunded']!, hooks.origin, { n: 3 })
     const postponed = await eventually(async () => {
       const record = await engine.get(id)
-      return record?.message.unknownSince !== undefined && record
+      return record?.message?.unknownSince !== undefined && record
     }, 'the old worker to postpone it')
     t.match(postponed, { state: 'delayed', attempts: 0, message: { attempt: 1, unknownReported: true } })
     t.ok(lines.some(line => line.level === 50 && line.messageId === id && /knows its key/.test(line.msg)), 'reported by the old worker')

@@ -6,7 +6,7 @@ import { DeliveryClosedError, InvalidTargetError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
 import { flatAscii } from './flat-text.js'
 import { callHook } from './hooks.js'
-import { newMessageId } from './message.js'
+import { MESSAGE_VERSION, newMessageId } from './message.js'
 import type { DeliveryMessage } from './message.js'
 import type { NormalisedDeliveryOptions } from './options.js'
 import { prepareParameters, withQuery } from './parameters.js'
@@ -156,6 +156,7 @@ export function createCallbacks (
     const headers: Record<string, string> = { 'user-agent': options.userAgent, ...options.headers, ...parameters.headers, ...(serialised === undefined ? NO_HEADERS : contentTypeOf(definition)) }
     const { kind, key, name, method, url } = checked
     const message: DeliveryMessage = {
+      version: MESSAGE_VERSION,
       id: flatAscii(newMessageId()),
       key,
       target: parameters.query === '' ? checked : { kind, key, name, method, url: withQuery(url, parameters.query) } as Target,

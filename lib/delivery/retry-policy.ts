@@ -2,9 +2,10 @@ import type { AttemptResult } from './sender.js'
 
 /**
  * How a queued message ended. `exhausted`: the schedule ran out while the receiver kept failing temporarily;
- * `stalled`: a durable engine ended it because its workers died mid-attempt too often (BullMQ's maxStalledCount).
+ * `stalled`: a durable engine ended it because its workers died mid-attempt too often (BullMQ's maxStalledCount);
+ * `unreadable`: a durable engine holds data that is no message (damaged, or missing fields), so it ended unsent.
  */
-export type FinalOutcome = 'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled'
+export type FinalOutcome = 'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled' | 'unreadable'
 
 export interface RetryPolicy {
   /** Delays in milliseconds: schedule[0] before the first attempt, schedule[n] after the n-th failed. */

@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { DeliveryMessage } from '../message.js'
 import type { FinalOutcome } from '../retry-policy.js'
 import type { AttemptResult } from '../sender.js'
@@ -20,6 +20,8 @@ export interface EngineContext {
   run (message: DeliveryMessage): Promise<AttemptStep>
   /** Once the engine has recorded a message's end: the plugin logs it and calls onOutcome. Never throws. */
   finished (step: Extract<AttemptStep, { type: 'final' }>): void
+  /** Once the engine has ended a stored message it could not read (readMessage): the plugin logs it and calls onOutcome. Never throws. */
+  unreadable (messageId: string, error: FastifyError): void
   log: FastifyBaseLogger
 }
 
