@@ -273,9 +273,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         else if (job?.deferredFailure !== undefined) {
           const read = readJob(job)
           if (read.state === 'readable') ctx.finished(stalledOut(job, read.message, ctx))
-          // a job that holds no message stalls only if its worker dies in the instant between its fetch and its end:
-          // not made to happen by a test
-          /* c8 ignore next */
+          // a job that holds no message (a newer format's, or damaged) stalls when its worker dies before it could end it
           else ctx.unreadable(job.id!, new UnreadableMessageError(job.id!, `it stalled, and ${read.fault}`))
         } else if (!(error instanceof UnrecoverableError)) {
           ctx.log.error({ err: error, messageId: job?.id }, `an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
