@@ -124,6 +124,24 @@ withRedis(() => {
     t.same(hooks.received, [], 'nothing sent')
   })
 
+  t.test('an enqueue that timed out may still be stored: retried with its idempotencyKey, it keeps one message, delivered once', async t => {
+    const hooks = await receiver(t)
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false, engine: { timeout: 200 } })
+    // Redis takes the write after the engine has given up on it
+    await redis.client().call('CLIENT', 'PAUSE', '1000', 'WRITE')
+    const enqueue = async () => await api.callbacks.enqueue(webhooks['invoice-paid']!, hooks.origin, { n: 4 }, { idempotencyKey: 'invoice-4' })
+    const error = await enqueue().then(() => undefined, (caught: unknown) => caught as { code: string, messageId: string })
+    t.match(error, { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', messageId: /^msg_/ })
+    // reads wait behind the paused write on the same connection, and may time out (200 ms) on a busy machine
+    const read = async () => await engine.get(error!.messageId).catch(() => undefined)
+    await eventually(async () => (await read()) !== undefined, 'the late write to land')
+    t.same(await enqueue(), { id: error!.messageId }, 'the retry names the same message')
+    await app(t, { queueName, deliver: true })
+    await eventually(async () => (await read())?.state === 'delivered', 'the delivery')
+    t.same(hooks.received.map(request => request.headers['webhook-id']), [error!.messageId], 'delivered once')
+  })
+
   t.test('the schedule, scaled down: one webhook-id, signatures others verify, hooks in the process that attempted', async t => {
     const answers = [503, 503, 200]
     const hooks = await receiver(t, (request, response) => status(answers.shift() ?? 200)(request, response))
