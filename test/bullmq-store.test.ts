@@ -177,4 +177,17 @@ withRedis(() => {
     // ioredis waits 2 s for a socket it ends twice; an exit takes some milliseconds, many on a loaded machine
     t.ok(lag < 1500, `exited ${Math.round(lag)} ms after close() returned`)
   })
+
+  t.test('a 2-second Redis outage logs the change of state, lost then back, not every reconnect', async t => {
+    const redis = await server(t)
+    const { engine, entries } = await opened(t, { connection: { path: redis.socket } })
+    await engine.work()
+    await redis.kill()
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    await redis.restart()
+    await eventually(() => entries.some(entry => /connection to Redis is back/.test(entry.msg)), 'the line saying Redis is back')
+    const lines = entries.filter(entry => entry.level >= 40).map(entry => entry.msg)
+    t.ok(lines.length <= 4, `a few lines, not one per reconnect: ${JSON.stringify(lines)}`)
+    t.match(lines, [/lost the connection to Redis/])
+  })
 })

@@ -84,6 +84,9 @@ function readJob (job: MessageJob): ReadMessage {
   return isObject(data) ? readMessage(data.message) : { state: 'unreadable', fault: 'the job data is not an object' }
 }
 
+// what ioredis reports while Redis cannot be reached, once per connection and reconnect
+const CONNECTION_FAULTS: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+
 const UNREADABLE = new UnreadableMessageError('', '').code
 
 function unreadableSummary (job: MessageJob): AttemptSummary {
@@ -119,6 +122,20 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   // the connections BullMQ opens from the client (the worker's blocking one): ended at close, even when Redis is gone
   const duplicates = new Set<Redis>()
 
+  // since when Redis cannot be reached (monotonic): an outage is logged when it starts and when it ends, not at every reconnect
+  let lostSince: number | undefined
+  function reported (source: string) {
+    return (error: Error): void => {
+      if (!CONNECTION_FAULTS.has((error as { code?: unknown }).code)) {
+        log()?.error({ err: error }, `the BullMQ ${source} reported an error`)
+        return
+      }
+      if (lostSince !== undefined) return
+      lostSince = performance.now()
+      log()?.error({ err: error }, 'lost the connection to Redis; reconnecting, and saying so once it is back')
+    }
+  }
+
   function redis (): Redis {
     if (client !== undefined) return client
     // BullMQ would load ioredis itself, which it cannot under native ESM: it always gets a client
@@ -133,6 +150,11 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       duplicates.add(copy)
       return copy
     }
+    made.on('ready', () => {
+      if (lostSince === undefined) return
+      log()?.warn({ downFor: Math.round(performance.now() - lostSince) }, 'the connection to Redis is back')
+      lostSince = undefined
+    })
     client = made
     return client
   }
@@ -140,7 +162,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   function theQueue (): Queue<JobData, AttemptSummary> {
     if (queue === undefined) {
       queue = new Queue<JobData, AttemptSummary>(queueName, { connection: redis(), prefix })
-      queue.on('error', error => { log()?.error({ err: error }, 'the BullMQ queue reported an error') })
+      queue.on('error', reported('queue'))
     }
     return queue
   }
@@ -280,7 +302,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         }
       })
       worker.on('stalled', jobId => { ctx.log.warn({ messageId: jobId }, 'an attempt stalled (its worker died or was blocked); the message runs again') })
-      worker.on('error', error => { ctx.log.error({ err: error }, 'the BullMQ worker reported an error') })
+      worker.on('error', reported('worker'))
       await deadline(worker.waitUntilReady(), 'when the worker started')
     },
 
