@@ -67,6 +67,15 @@ withRedis(() => {
     t.equal((await engine.get(m.id))?.state, 'waiting', 'the engine works')
   })
 
+  t.test('an error of Redis that is no outage is logged as BullMQ reports it', async t => {
+    const redis = await server(t, ['--requirepass', 'not-given'])
+    const engine = bullmqEngine({ connection: { path: redis.socket }, timeout: 300 })
+    t.teardown(() => engine.close())
+    const made = context()
+    await t.rejects(engine.open(made.context), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT' })
+    t.match(made.entries.find(entry => entry.level === 50), { msg: 'the BullMQ queue reported an error', err: { message: /NOAUTH/ } })
+  })
+
   t.test('with no Redis, open() fails after `timeout`, and close() still returns', async t => {
     const engine = bullmqEngine({ connection: { path: '/tmp/fastify-openapi-callbacks-no-redis.sock' }, timeout: 300 })
     await t.rejects(engine.open(context().context), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', message: /Redis did not answer at open\(\) within 300 ms/ })
