@@ -1,11 +1,12 @@
 // The BullMQ engine on a real redis-server, driven by a scripted EngineContext: it obeys the steps it is given.
 import t from 'tap'
 import type { Test } from 'tap'
+import { Queue } from 'bullmq'
 import { bullmqEngine } from '../lib/bullmq.js'
 import type { BullmqEngineOptions } from '../lib/delivery/engines/bullmq-options.js'
 import type { AttemptStep, EngineContext } from '../lib/delivery/engines/engine.js'
 import type { DeliveryMessage } from '../lib/delivery/message.js'
-import { newMessageId } from '../lib/delivery/message.js'
+import { MESSAGE_VERSION, newMessageId } from '../lib/delivery/message.js'
 import type { AttemptResult } from '../lib/delivery/sender.js'
 import { ContractViolationError, ReceiverStatusError } from '../lib/util/errors.js'
 import { eventually } from './eventually.js'
@@ -45,17 +46,27 @@ withRedis(() => {
     const { log, entries } = recordingLogger()
     const runs: DeliveryMessage[] = []
     const finished: FinalStep[] = []
+    const unreadable: Array<{ id: string, code: string }> = []
     const context: EngineContext = {
       concurrency: 4,
       run: async m => { runs.push(m); return await script(m, runs.length) },
       finished: step => { finished.push(step) },
+      unreadable: (id, error) => { unreadable.push({ id, code: error.code }) },
       log,
       ...roomForAll
     }
-    const engine = bullmqEngine({ connection: redis.client(), queueName: `engine-${++queues}`, ...options })
+    const queueName = `engine-${++queues}`
+    const engine = bullmqEngine({ connection: redis.client(), queueName, ...options })
     t.teardown(() => engine.close())
     await engine.open(context)
-    return { engine, runs, finished, entries }
+    return { engine, runs, finished, unreadable, entries, queueName }
+  }
+
+  /** Writes jobs as another release would: its own data, under BullMQ's options as the engine sets them. */
+  async function writeRaw (t: Test, queueName: string, jobs: Array<[id: string, data: unknown]>): Promise<void> {
+    const queue = new Queue(queueName, { connection: redis.client() })
+    t.teardown(() => queue.close())
+    for (const [jobId, data] of jobs) await queue.add('invoicePaid', data, { jobId, attempts: 1e9, backoff: { type: 'fixed', delay: 5000 } })
   }
 
   t.test('a finished message stays kept: adding its id again runs nothing', async t => {
@@ -146,5 +157,64 @@ withRedis(() => {
     await eventually(() => short.finished.length === 2 && long.finished.length === 2, 'the second deliveries')
     t.equal(await short.engine.get(firsts[0]!.id), undefined, 'older than 1 500 ms: forgotten')
     t.match(await long.engine.get(firsts[1]!.id), { state: 'delivered' }, 'younger than 60 000 ms: kept')
+  })
+
+  t.test('a job whose data is no message ends once as unreadable: listed, read, reported, never run', async t => {
+    const { engine, runs, finished, unreadable, entries, queueName } = await open(t, m => final('delivered', m, delivered))
+    const valid = message()
+    const damaged: Array<[string, unknown]> = [
+      ['msg_no-message', { last: { attempt: 1 } }],
+      ['msg_text', 'a string, not job data'],
+      ['msg_attempt', { message: { ...valid, attempt: 'one' } }],
+      ['msg_target', { message: { ...valid, target: { ...valid.target, url: 'not a url' } } }],
+      ['msg_headers', { message: { ...valid, headers: { 'x-a': 1 } } }],
+      ['msg_version', { message: { ...valid, version: 'two' } }]
+    ]
+    await writeRaw(t, queueName, damaged)
+    await engine.work()
+    await eventually(() => unreadable.length === damaged.length, 'every damaged job to end')
+    t.same(unreadable.map(end => end.id).sort(), damaged.map(([id]) => id).sort(), 'each reported once')
+    t.ok(unreadable.every(end => end.code === 'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE'), 'with a coded error')
+    const { total, messages } = await engine.failed()
+    t.equal(total, damaged.length, 'failed() lists them')
+    t.ok(messages.every(record => record.state === 'unreadable' && record.message === undefined && record.key === undefined), 'as unreadable, with no message')
+    t.match(await engine.get('msg_attempt'), { state: 'unreadable', attempts: 0, last: { outcome: 'unreadable', error: { code: 'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE', message: /attempt is not a whole number/ } } })
+    await t.rejects(engine.replay('msg_attempt'), { code: 'FST_OPENAPI_CALLBACKS_REPLAY_REFUSED', message: /it is unreadable/ })
+    // a message added after them is delivered: the damaged ones do not come back in between
+    await engine.add(valid, 0)
+    await eventually(() => finished.length === 1, 'the valid message')
+    t.equal(unreadable.length, damaged.length, 'no damaged job ran again')
+    t.same(runs.map(run => run.id), [valid.id], 'no damaged job reached the plugin')
+    t.notOk(entries.some(entry => /Redis/.test(entry.msg)), 'nothing blames Redis')
+  })
+
+  t.test('rolling upgrade: jobs of the previous format are delivered; a job of a newer format waits, reported once', async t => {
+    const { engine, runs, finished, unreadable, entries, queueName } = await open(t, (m, run) => m.attempt === 1
+      ? { type: 'retry', delay: 10, message: { ...m, attempt: 2 }, result: unavailable }
+      : final('delivered', m, delivered))
+    // the previous release's message: no version, no trace
+    const previous = message({ subscriber: 'acme' })
+    const newer = { ...message(), version: MESSAGE_VERSION + 1, trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, priority: 'high' }
+    await writeRaw(t, queueName, [[previous.id, { message: previous }], [newer.id, { message: newer }]])
+    await engine.work()
+    await eventually(() => finished.length === 1, 'the previous-format message to be delivered')
+    t.same(finished[0]!.message, { ...previous, version: MESSAGE_VERSION, attempt: 2 }, 'delivered as written, read into this release\'s format')
+    t.same(runs.filter(run => run.id === previous.id).map(run => run.attempt), [1, 2], 'its retry was stored and run')
+
+    const waiting = await eventually(async () => {
+      const record = await engine.get(newer.id)
+      return record?.state === 'delayed' && record
+    }, 'the newer message to be put back')
+    t.match(waiting, { key: undefined, message: undefined, attempts: 0 })
+    t.notOk(runs.some(run => run.id === newer.id), 'never run here')
+    t.same(unreadable, [], 'not ended')
+    t.equal((await engine.failed()).total, 0, 'not failed')
+    const reports = entries.filter(entry => entry.messageId === newer.id)
+    t.equal(reports.length, 1, 'reported once')
+    t.match(reports[0], { level: 50, msg: /waits for a process of the release that wrote it: its format 3 is newer than this release reads \(2\)/ })
+    const reader = new Queue(queueName, { connection: redis.client() })
+    t.teardown(() => reader.close())
+    const job = await reader.getJob(newer.id)
+    t.same(job?.data, { message: newer, newerReported: true }, 'its message kept untouched, for the release that reads it')
   })
 })

@@ -37,7 +37,7 @@ withRedis(() => {
   function context (run: EngineContext['run'] = async m => ({ type: 'final', outcome: 'delivered', message: m, result: delivered })) {
     const { log, entries } = recordingLogger()
     const finished: FinalStep[] = []
-    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, log, ...roomForAll }, entries, finished }
+    return { context: { concurrency: 4, run, finished: (step: FinalStep) => { finished.push(step) }, unreadable: () => {}, log, ...roomForAll }, entries, finished }
   }
 
   async function opened (t: Test, options: BullmqEngineOptions, run?: EngineContext['run']) {
@@ -66,6 +66,15 @@ withRedis(() => {
     const m = message()
     await engine.add(m, 0)
     t.equal((await engine.get(m.id))?.state, 'waiting', 'the engine works')
+  })
+
+  t.test('an error of Redis that is no outage is logged as BullMQ reports it', async t => {
+    const redis = await server(t, ['--requirepass', 'not-given'])
+    const engine = bullmqEngine({ connection: { path: redis.socket }, timeout: 300 })
+    t.teardown(() => engine.close())
+    const made = context()
+    await t.rejects(engine.open(made.context), { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT' })
+    t.match(made.entries.find(entry => entry.level === 50), { msg: 'the BullMQ queue reported an error', err: { message: /NOAUTH/ } })
   })
 
   t.test('with no Redis, open() fails after `timeout`, and close() still returns', async t => {
@@ -137,5 +146,31 @@ withRedis(() => {
     const code = await createDeadline(30_000, what => new Error(`close() hung: ${what} within 30 s`))(once(child, 'exit').then(([exitCode]) => exitCode), 'the child did not exit')
     t.equal(code, 0)
     t.same(JSON.parse(output), { closed: true, logged: true }, 'close() returned, and said it gave up on Redis')
+  })
+
+  t.test('after close() on a healthy Redis, a worker process exits at once: no connection is left to end twice', async t => {
+    const redis = await server(t)
+    const child = spawn(process.execPath, [...process.execArgv, join(__dirname, 'fixtures/close-exit.ts'), redis.socket], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => { child.kill('SIGKILL') })
+    let closedAt: number | undefined
+    child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('closed')) closedAt ??= performance.now() })
+    const [code] = await createDeadline(30_000, what => new Error(`${what} within 30 s`))(once(child, 'exit'), 'the child did not exit')
+    const lag = performance.now() - closedAt!
+    t.equal(code, 0)
+    // ioredis waits 2 s for a socket it ends twice; an exit takes some milliseconds, many on a loaded machine
+    t.ok(lag < 1500, `exited ${Math.round(lag)} ms after close() returned`)
+  })
+
+  t.test('a 2-second Redis outage logs the change of state, lost then back, not every reconnect', async t => {
+    const redis = await server(t)
+    const { engine, entries } = await opened(t, { connection: { path: redis.socket } })
+    await engine.work()
+    await redis.kill()
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    await redis.restart()
+    await eventually(() => entries.some(entry => /connection to Redis is back/.test(entry.msg)), 'the line saying Redis is back')
+    const lines = entries.filter(entry => entry.level >= 40).map(entry => entry.msg)
+    t.ok(lines.length <= 4, `a few lines, not one per reconnect: ${JSON.stringify(lines)}`)
+    t.match(lines, [/lost the connection to Redis/])
   })
 })

@@ -37,6 +37,19 @@ withRedis(() => {
     return started
   }
 
+  /** A worker takes the job and never finishes it nor renews its lock, twice: as a worker that dies mid-attempt. */
+  async function stallTwice (t: Test, queueName: string, id: string): Promise<void> {
+    const dying = new Worker(queueName, null, { connection: redis.client(), lockDuration: 300, stalledInterval: 200, maxStalledCount: 1 })
+    t.teardown(() => dying.close())
+    for (const token of ['first', 'second']) {
+      t.equal((await eventually(() => dying.getNextJob(token), `the ${token} run`)).id, id)
+      const stalled = new Promise(resolve => dying.once('stalled', resolve))
+      dying.startStalledCheckTimer().catch(() => {})
+      await stalled
+    }
+    await dying.close()
+  }
+
   t.test('a message BullMQ failed by itself (stalled too often) reads as stalled, whatever was tried or ended before', async t => {
     const hooks = await receiver(t, status(503))
     const queueName = `durable-${++queues}`
@@ -74,16 +87,7 @@ withRedis(() => {
     const queueName = `durable-${++queues}`
     const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false })
     const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, 'http://127.0.0.1:9/hooks', { n: 1 })
-    // a worker that takes the attempt and never finishes it nor renews its lock, twice: as a worker that dies mid-attempt
-    const dying = new Worker(queueName, null, { connection: redis.client(), lockDuration: 300, stalledInterval: 200, maxStalledCount: 1 })
-    t.teardown(() => dying.close())
-    for (const token of ['first', 'second']) {
-      t.equal((await eventually(() => dying.getNextJob(token), `the ${token} run`)).id, id)
-      const stalled = new Promise(resolve => dying.once('stalled', resolve))
-      dying.startStalledCheckTimer().catch(() => {})
-      await stalled
-    }
-    await dying.close()
+    await stallTwice(t, queueName, id)
     // the next run is BullMQ's own end of it: the worker of the plugin reports it
     const outcomes: OutcomeEvent[] = []
     const lines: Array<Record<string, any>> = []
@@ -98,6 +102,62 @@ withRedis(() => {
     t.match(outcomes[0], { messageId: id, outcome: 'stalled', attempts: 1, result: { outcome: 'retryable', statusCode: undefined, error: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } } })
     t.match(lines.find(line => line.messageId === id), { level: 50, msg: /ended as stalled/, err: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } })
     t.match(await engine.get(id), { id, state: 'stalled' })
+  })
+
+  t.test('a stalled message of a key this process does not know (another release\'s) is reported without its definition', async t => {
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks } = await app(t, { queueName, deliver: false })
+    const { id } = await api.callbacks.enqueue(webhooks['invoice-refunded']!, 'http://127.0.0.1:9/hooks', { n: 1 })
+    await stallTwice(t, queueName, id)
+    const outcomes: OutcomeEvent[] = []
+    await app(t, { queueName, deliver: true, webhooks: ['invoice-paid'], engine: { maxStalledCount: 1 }, delivery: { onOutcome: event => { outcomes.push(event) } } })
+    await eventually(() => outcomes.length === 1, 'the outcome')
+    t.match(outcomes[0], { messageId: id, outcome: 'stalled', definition: undefined, target: { kind: 'webhook', name: 'invoice-refunded' } })
+  })
+
+  t.test('a job whose data is no message ends as unreadable: onOutcome without a definition, an error log, nothing sent', async t => {
+    const hooks = await receiver(t)
+    const queueName = `durable-${++queues}`
+    const queue = new Queue(queueName, { connection: redis.client() })
+    t.teardown(() => queue.close())
+    // one damaged job as it is, one that also stalls twice before a worker of the plugin sees it
+    await queue.add('webhook_invoice_paid_post', { message: null }, { jobId: 'msg_stalled' })
+    await stallTwice(t, queueName, 'msg_stalled')
+    await queue.add('webhook_invoice_paid_post', { message: { id: 'msg_fresh', key: 'webhook_invoice_paid_post' } }, { jobId: 'msg_fresh' })
+    const outcomes: OutcomeEvent[] = []
+    const lines: Array<Record<string, any>> = []
+    await app(t, {
+      queueName,
+      deliver: true,
+      engine: { maxStalledCount: 1 },
+      delivery: { onOutcome: event => { outcomes.push(event) } },
+      logger: { level: 'error', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+    })
+    await eventually(() => outcomes.length === 2, 'both outcomes')
+    const byId = new Map(outcomes.map(event => [event.messageId, event]))
+    const unread = { outcome: 'unreadable', definition: undefined, target: undefined, attempts: 0, result: { outcome: 'failed', error: { code: 'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE' } } }
+    t.match(byId.get('msg_fresh'), { ...unread, result: { error: { message: /target is not an object/ } } })
+    t.match(byId.get('msg_stalled'), { ...unread, result: { error: { message: /it stalled, and the message is not an object/ } } })
+    t.equal(lines.filter(line => line.msg.includes('ended as unreadable')).length, 2, 'one error line each')
+    t.same(hooks.received, [], 'nothing sent')
+  })
+
+  t.test('an enqueue that timed out may still be stored: retried with its idempotencyKey, it keeps one message, delivered once', async t => {
+    const hooks = await receiver(t)
+    const queueName = `durable-${++queues}`
+    const { app: api, webhooks, engine } = await app(t, { queueName, deliver: false, engine: { timeout: 200 } })
+    // Redis takes the write after the engine has given up on it
+    await redis.client().call('CLIENT', 'PAUSE', '1000', 'WRITE')
+    const enqueue = async () => await api.callbacks.enqueue(webhooks['invoice-paid']!, hooks.origin, { n: 4 }, { idempotencyKey: 'invoice-4' })
+    const error = await enqueue().then(() => undefined, (caught: unknown) => caught as { code: string, messageId: string })
+    t.match(error, { code: 'FST_OPENAPI_CALLBACKS_STORE_TIMEOUT', messageId: /^msg_/ })
+    // reads wait behind the paused write on the same connection, and may time out (200 ms) on a busy machine
+    const read = async () => await engine.get(error!.messageId).catch(() => undefined)
+    await eventually(async () => (await read()) !== undefined, 'the late write to land')
+    t.same(await enqueue(), { id: error!.messageId }, 'the retry names the same message')
+    await app(t, { queueName, deliver: true })
+    await eventually(async () => (await read())?.state === 'delivered', 'the delivery')
+    t.same(hooks.received.map(request => request.headers['webhook-id']), [error!.messageId], 'delivered once')
   })
 
   t.test('the schedule, scaled down: one webhook-id, signatures others verify, hooks in the process that attempted', async t => {
@@ -144,7 +204,7 @@ withRedis(() => {
     const { id } = await api.callbacks.enqueue(webhooks['invoice-refunded']!, hooks.origin, { n: 3 })
     const postponed = await eventually(async () => {
       const record = await engine.get(id)
-      return record?.message.unknownSince !== undefined && record
+      return record?.message?.unknownSince !== undefined && record
     }, 'the old worker to postpone it')
     t.match(postponed, { state: 'delayed', attempts: 0, message: { attempt: 1, unknownReported: true } })
     t.ok(lines.some(line => line.level === 50 && line.messageId === id && /knows its key/.test(line.msg)), 'reported by the old worker')

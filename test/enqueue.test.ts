@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { Type } from '@sinclair/typebox'
-import { callbackRouter } from '../lib/index.js'
+import { callbackRouter, createMemoryEngine } from '../lib/index.js'
 import type { DeliveryOptions, PendingMessage } from '../lib/index.js'
 import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
@@ -106,4 +106,46 @@ test('with nothing pending at close, nothing to warn about; a failing onPending 
   await app.close()
   t.notOk(lines.some(line => line.msg.includes('not delivered at close')))
   t.match(lines.find(line => line.level === 50), { msg: 'the onPending hook failed', err: { message: 'cannot persist' } })
+})
+
+test('an idempotencyKey gives its message one id: enqueues and fan-outs retried with it keep one message', async (t) => {
+  let reported: PendingMessage[] = []
+  // the first attempt waits an hour: every message is still pending at close
+  const { app, created } = await sender({ schedule: [3_600_000], jitter: 0, onPending: (pending) => { reported = pending } })
+  const updated = app.webhooks.post('updated', { schema: { body: Event } })
+  await app.ready()
+  const url = 'http://127.0.0.1:9/hooks'
+  const first = await app.callbacks.enqueue(created, url, { id: 'c-1' }, { idempotencyKey: 'order-42' })
+  const again = await app.callbacks.enqueue(created, url, { id: 'c-1' }, { idempotencyKey: 'order-42' })
+  const other = await app.callbacks.enqueue(created, url, { id: 'c-2' }, { idempotencyKey: 'order-43' })
+  const otherWebhook = await app.callbacks.enqueue(updated, url, { id: 'c-1' }, { idempotencyKey: 'order-42' })
+  t.equal(again.id, first.id, 'the same key, the same id')
+  t.match(first.id, /^msg_[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a UUID (version 5) after msg_')
+  t.not(other.id, first.id, 'another key, another id')
+  t.not(otherWebhook.id, first.id, 'the same key for another webhook, another id')
+  const fanned = await app.callbacks.fanOut(created, [
+    { target: url, idempotencyKey: 'order-42' },
+    { target: 'http://127.0.0.1:9/other', idempotencyKey: 'event-7:acme' },
+    { target: 'http://127.0.0.1:9/other', idempotencyKey: 'event-7:acme' }
+  ], { id: 'c-1' })
+  t.same(fanned.map(result => result.ok && result.id), [first.id, fanned[1]!.ok && fanned[1]!.id, fanned[1]!.ok && fanned[1]!.id], 'per subscriber, the same')
+  await t.rejects(app.callbacks.enqueue(created, url, { id: 'c-1' }, { idempotencyKey: '' }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_PARAMETERS', message: /idempotencyKey must be a non-empty string/ })
+  await app.close()
+  t.same(reported.map(({ message }) => message.id).sort(), [first.id, other.id, otherWebhook.id, fanned[1]!.ok && fanned[1]!.id].sort(), 'four messages kept, one per key and webhook')
+  t.equal(reported.find(({ message }) => message.id === first.id)!.message.body, '{"id":"c-1"}', 'the first enqueue\'s')
+})
+
+test('an enqueue the engine refused carries the message id as a field', async (t) => {
+  const { app, created } = await sender({ engine: createMemoryEngine({ maxPending: 1 }) })
+  t.teardown(() => app.close())
+  await app.ready()
+  const kept = await app.callbacks.enqueue(created, 'http://127.0.0.1:9/hooks', { id: 'c-1' }, { idempotencyKey: 'a' })
+  const refuse = async (): Promise<{ code: string, messageId: string }> => await app.callbacks.enqueue(created, 'http://127.0.0.1:9/hooks', { id: 'c-2' }, { idempotencyKey: 'b' })
+    .then(() => ({ code: 'none', messageId: 'none' }), (caught: unknown) => caught as { code: string, messageId: string })
+  const [refused, retried] = [await refuse(), await refuse()]
+  t.match(refused, { code: 'FST_OPENAPI_CALLBACKS_QUEUE_FULL', messageId: /^msg_/ })
+  t.not(refused.messageId, kept.id)
+  t.equal(retried.messageId, refused.messageId, 'the id its key stands for, on every try')
+  const [full] = await app.callbacks.fanOut(created, ['http://127.0.0.1:9/hooks'], { id: 'c-3' })
+  t.match(full, { ok: false, error: { code: 'FST_OPENAPI_CALLBACKS_QUEUE_FULL', messageId: /^msg_/ } })
 })

@@ -80,7 +80,7 @@ test('bad parameters are refused with a code, and nothing is sent or queued', as
     [{ ...good, headers: { 'x-request-id': 'Łódź' } }, invalid, /the header "x-request-id" must be a string, a finite number or a boolean, of visible ASCII/],
     [{ ...good, headers: { 'x-request-id': 'r', 'x-list': ['a'] } }, invalid, /the header "x-list" must be/],
     [{ ...good, headers: { 'x-request-id': 'r', 'X-Request-Id': 's' } }, invalid, /the header "x-request-id" is given twice/],
-    [{ ...good, secret: ACME }, invalid, /unknown option "secret": expected headers, query or subscriber/],
+    [{ ...good, secret: ACME }, invalid, /unknown option "secret": expected headers, query, subscriber or idempotencyKey/],
     [{ ...good, subscriber: 42 }, invalid, /subscriber must be a non-empty string/],
     ['x-request-id', invalid, /the options must be an object/]
   ]

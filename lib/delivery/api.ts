@@ -7,7 +7,7 @@ import { isObject } from '../util/json.js'
 import { connectionPool } from './connection-pool.js'
 import { flatAscii } from './flat-text.js'
 import { callHook } from './hooks.js'
-import { newMessageId } from './message.js'
+import { idempotentMessageId, MESSAGE_VERSION, newMessageId } from './message.js'
 import type { DeliveryMessage } from './message.js'
 import type { NormalisedDeliveryOptions } from './options.js'
 import { prepareParameters, withQuery } from './parameters.js'
@@ -52,6 +52,11 @@ type ParameterOption<D, Key extends 'headers' | 'querystring', Option extends st
 export type SendOptionsOf<D> = ParameterOption<D, 'headers', 'headers', HeaderValue> & ParameterOption<D, 'querystring', 'query', QueryValue> & {
   /** Who receives it: handed to `secretFor` at each attempt, to sign with that subscriber's secret. */
   subscriber?: string
+  /**
+   * The caller's key for this message (e.g. its event's id): the same key, for the same callback or webhook, gives the
+   * same message id, so an enqueue retried after an error (FST_OPENAPI_CALLBACKS_STORE_TIMEOUT) keeps one message.
+   */
+  idempotencyKey?: string
 }
 /** No options, unless a declared parameter is required. */
 type OptionsArgument<D> = {} extends SendOptionsOf<D> ? [options?: SendOptionsOf<D>] : [options: SendOptionsOf<D>]
@@ -161,7 +166,8 @@ export function createCallbacks (
     const headers: Record<string, string> = { ...parameters.headers, ...(serialised === undefined ? NO_HEADERS : contentTypeOf(definition)) }
     const { kind, key, name, method, url } = checked
     const message: DeliveryMessage = {
-      id: flatAscii(newMessageId()),
+      version: MESSAGE_VERSION,
+      id: parameters.idempotencyKey === undefined ? flatAscii(newMessageId()) : idempotentMessageId(key, parameters.idempotencyKey),
       key,
       target: parameters.query === '' ? checked : { kind, key, name, method, url: withQuery(url, parameters.query) } as Target,
       body: serialised,
@@ -180,7 +186,12 @@ export function createCallbacks (
       await open()
       opened = true
     }
-    await engine.add(message, firstDelay(options, Math.random))
+    try {
+      await engine.add(message, firstDelay(options, Math.random))
+    } catch (error) {
+      // the message may still be kept (a store that answered too late): its id lets the caller check, or retry with its idempotencyKey
+      throw Object.assign(error as Error, { messageId: message.id })
+    }
     return { id: message.id }
   }
 
@@ -201,7 +212,7 @@ export function createCallbacks (
     async fanOut (definition, subscribers, payload) {
       assertOpen(definition)
       const body = validator.serialise(definition, payload)
-      if (!Array.isArray(subscribers)) throw new InvalidTargetError(describeDefinition(definition), 'fanOut() takes an array of subscribers: targets, or { target, headers?, query?, subscriber? }')
+      if (!Array.isArray(subscribers)) throw new InvalidTargetError(describeDefinition(definition), 'fanOut() takes an array of subscribers: targets, or { target, headers?, query?, subscriber?, idempotencyKey? }')
       return await Promise.all(subscribers.map(async (subscriber: unknown): Promise<FanOutResult> => {
         try {
           const { target, ...sendOptions } = isObject(subscriber) && Object.hasOwn(subscriber, 'target') ? subscriber : { target: subscriber }

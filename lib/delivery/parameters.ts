@@ -14,6 +14,8 @@ export interface SendOptions {
   query?: Record<string, string | number | boolean | ReadonlyArray<string | number | boolean>>
   /** Who receives it: handed to the `secretFor` option at each attempt, to sign with that subscriber's secret. */
   subscriber?: string
+  /** The caller's key for this message: the same key (for the same callback or webhook) gives the same message id. */
+  idempotencyKey?: string
 }
 
 /** Checks a JSON value against a schema; the faults, or undefined when it conforms. */
@@ -25,6 +27,7 @@ export interface PreparedParameters {
   /** `?a=1&b=2`, or '' for none. */
   query: string
   subscriber: string | undefined
+  idempotencyKey: string | undefined
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -32,7 +35,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // receiver strips them at either end). undici writes a value as Latin-1 bytes, so 'é' would go out as the one byte
 // 0xE9, which no UTF-8 reader takes for it, and anything above U+00FF is refused by undici itself
 const FIELD_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/
-const OPTION_KEYS = new Set(['headers', 'query', 'subscriber'])
+const OPTION_KEYS = new Set(['headers', 'query', 'subscriber', 'idempotencyKey'])
 
 function isScalar (value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
@@ -51,11 +54,12 @@ export function prepareParameters (
   // described only for an error: valid parameters build no text
   const label = (): string => describeDefinition(definition)
   const fail = (fault: string): never => { throw new InvalidParametersError(label(), fault) }
-  if (options !== undefined && !isObject(options)) fail('the options must be an object: { headers?, query?, subscriber? }')
+  if (options !== undefined && !isObject(options)) fail('the options must be an object: { headers?, query?, subscriber?, idempotencyKey? }')
   const given = (options ?? {}) as Json
-  for (const key of Object.keys(given)) if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}": expected headers, query or subscriber`)
-  const { subscriber } = given
+  for (const key of Object.keys(given)) if (!OPTION_KEYS.has(key)) fail(`unknown option "${key}": expected headers, query, subscriber or idempotencyKey`)
+  const { subscriber, idempotencyKey } = given
   if (subscriber !== undefined && (typeof subscriber !== 'string' || subscriber === '')) fail('subscriber must be a non-empty string')
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey === '')) fail('idempotencyKey must be a non-empty string')
 
   const { headers, values } = checkHeaders(given.headers, label, fail)
   check(checks.headers, declaredHeaders(readableSchema(definition.schema.headers, 'output'), values), 'headers', fail)
@@ -64,7 +68,7 @@ export function prepareParameters (
   const search = given.query === undefined ? '' : serialiseQuery(given.query as Json, fail)
   check(checks.query, given.query ?? {}, 'query', fail)
 
-  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined }
+  return { headers, query: search === '' ? '' : `?${search}`, subscriber: subscriber as string | undefined, idempotencyKey: idempotencyKey as string | undefined }
 }
 
 function serialiseQuery (given: Json, fail: (fault: string) => never): string {

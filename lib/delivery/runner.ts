@@ -15,8 +15,13 @@ import type { Target } from './target.js'
 
 export interface OutcomeEvent {
   messageId: string
-  definition: OperationDefinition
-  target: Target
+  /**
+   * undefined when this process does not know the message's key (a message of another release, ended by its durable
+   * engine, e.g. stalled), or when the message is unreadable.
+   */
+  definition: OperationDefinition | undefined
+  /** undefined when the message is unreadable: the engine held data that is no message. */
+  target: Target | undefined
   outcome: FinalOutcome
   /** How many attempts were made. */
   attempts: number
@@ -81,7 +86,8 @@ export function createRunner (options: RunnerOptions): EngineContext {
       return { type: 'retry', delay: decision.delay, message: { ...known, attempt: message.attempt + 1 }, result }
     },
     finished ({ message, outcome, result }) {
-      const registered = registry.byKey(message.key)!
+      // a durable engine may end a message of another release, whose key this process does not know
+      const definition = registry.byKey(message.key)?.definition
       // one line per message at info: its outcome; a failure at warn
       const delivered = outcome === 'delivered'
       if (logs(log, delivered ? 'info' : 'warn')) {
@@ -89,7 +95,11 @@ export function createRunner (options: RunnerOptions): EngineContext {
         if (delivered) log.info(fields, 'message delivered')
         else log.warn(fields, `message ${outcome}`)
       }
-      callHook(onOutcome, { messageId: message.id, definition: registered.definition, target: message.target, outcome, attempts: message.attempt, result }, log, 'onOutcome')
+      callHook(onOutcome, { messageId: message.id, definition, target: message.target, outcome, attempts: message.attempt, result }, log, 'onOutcome')
+    },
+    unreadable (messageId, error) {
+      log.error({ messageId, err: error }, 'a stored message could not be read: it ended as unreadable, unsent')
+      callHook(onOutcome, { messageId, definition: undefined, target: undefined, outcome: 'unreadable', attempts: 0, result: { outcome: 'failed', statusCode: undefined, error } }, log, 'onOutcome')
     }
   }
 }

@@ -12,9 +12,10 @@ export type AttemptOutcome = 'delivered' | 'retryable' | 'failed' | 'gone' | 'co
 
 /**
  * How a queued message ended. `exhausted`: the schedule ran out while the receiver kept failing temporarily;
- * `stalled`: a durable engine ended it because its workers died mid-attempt too often (BullMQ's maxStalledCount).
+ * `stalled`: a durable engine ended it because its workers died mid-attempt too often (BullMQ's maxStalledCount);
+ * `unreadable`: a durable engine holds data that is no message (damaged, or missing fields), so it ended unsent.
  */
-export type FinalOutcome = 'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled'
+export type FinalOutcome = 'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled' | 'unreadable'
 
 /** What the policy reads of an attempt's result. */
 export interface AttemptFacts {

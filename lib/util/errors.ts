@@ -252,6 +252,11 @@ export const StoreTimeoutError = createError<'FST_OPENAPI_CALLBACKS_STORE_TIMEOU
   'Redis did not answer %s within %d ms: it is down, unreachable or overloaded',
   503
 )
+export const UnreadableMessageError = createError<'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE', 500, [string, string]>(
+  'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE',
+  'The stored message %s cannot be read: %s. It ended as unreadable, and is not delivered',
+  500
+)
 export const MessageNotFoundError = createError(
   'FST_OPENAPI_CALLBACKS_MESSAGE_NOT_FOUND',
   'No message %s is kept: it never was, or its retention has passed',

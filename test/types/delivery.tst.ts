@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { expect, test } from 'tstyche'
 import { callbackRouter } from '../../lib/index.js'
-import type { CallbackTarget, FanOutResult, FinalOutcome, OutcomeEvent, SendResult, TargetResult } from '../../lib/index.js'
+import type { CallbackTarget, FanOutResult, FinalOutcome, OutcomeEvent, SendResult, TargetResult, WebhookTarget } from '../../lib/index.js'
 
 const Event = Type.Object({ id: Type.String(), paid: Type.Boolean() })
 const Ack = Type.Object({ ok: Type.Boolean() })
@@ -92,7 +92,10 @@ test('fanOut() takes targets or subscribers with their options, and gives a resu
   expect(app.callbacks.fanOut).type.not.toBeCallableWith(withParameters, ['https://a.example'], payload)
 })
 
-test('a queued message ends as one of the final outcomes, stalled (BullMQ) among them', () => {
-  expect<FinalOutcome>().type.toBe<'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled'>()
+test('a queued message ends as one of the final outcomes, stalled and unreadable (BullMQ) among them', () => {
+  expect<FinalOutcome>().type.toBe<'delivered' | 'failed' | 'gone' | 'contract-violation' | 'exhausted' | 'stalled' | 'unreadable'>()
   expect<OutcomeEvent['outcome']>().type.toBe<FinalOutcome>()
+  // none for an unreadable message; none for a key this process does not know
+  expect<undefined>().type.toBeAssignableTo<OutcomeEvent['definition']>()
+  expect<OutcomeEvent['target']>().type.toBe<CallbackTarget | WebhookTarget | undefined>()
 })

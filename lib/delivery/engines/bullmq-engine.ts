@@ -2,20 +2,25 @@ import { DelayedError, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { Job, JobsOptions } from 'bullmq'
 import { Redis } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
-import type { DeliveryMessage } from '../message.js'
+import { readMessage } from '../message.js'
+import type { DeliveryMessage, ReadMessage } from '../message.js'
 import type { AttemptResult } from '../sender.js'
 import type { AttemptStep, DeliveryEngine, EngineContext } from './engine.js'
 import { normaliseBullmqOptions } from './bullmq-options.js'
 import type { BullmqEngineOptions } from './bullmq-options.js'
 import { checkRedisConfig } from './redis-config.js'
 import { createDeadline } from '../../util/deadline.js'
-import { InvalidEngineOptionsError, InvalidPageError, MessageNotFoundError, ReplayRefusedError, StalledError, StoreTimeoutError } from '../../util/errors.js'
+import { InvalidEngineOptionsError, InvalidPageError, MessageNotFoundError, ReplayRefusedError, StalledError, StoreTimeoutError, UnreadableMessageError } from '../../util/errors.js'
+import { isObject } from '../../util/json.js'
 
-/** The last attempt's result, as Redis keeps it. `unknown-key`: it ended waiting for a process that knew its key. */
+/**
+ * The last attempt's result, as Redis keeps it. `unknown-key`: it ended waiting for a process that knew its key;
+ * `unreadable`: its data is no message (attempt 0: none was made).
+ */
 export interface AttemptSummary {
   /** The attempt's number: 1 for the first. */
   attempt: number
-  outcome: AttemptResult['outcome'] | 'unknown-key'
+  outcome: AttemptResult['outcome'] | 'unknown-key' | 'unreadable'
   statusCode?: number
   error?: { code: string, message: string }
   /** Epoch milliseconds. */
@@ -24,18 +29,23 @@ export interface AttemptSummary {
 
 /**
  * Where a message is. `waiting`/`delayed`: due now or later; `active`: an attempt is in flight. The others are ends:
- * `stalled` is a message BullMQ failed because its workers died mid-attempt more than maxStalledCount times.
+ * `stalled` is a message BullMQ failed because its workers died mid-attempt more than maxStalledCount times;
+ * `unreadable`, one whose data is no message.
  */
-export type MessageState = 'waiting' | 'delayed' | 'active' | 'delivered' | 'contract-violation' | 'failed' | 'gone' | 'exhausted' | 'unknown-key' | 'stalled'
+export type MessageState = 'waiting' | 'delayed' | 'active' | 'delivered' | 'contract-violation' | 'failed' | 'gone' | 'exhausted' | 'unknown-key' | 'stalled' | 'unreadable'
 
 export interface MessageRecord {
   id: string
-  key: string
+  /** undefined when `message` is. */
+  key: string | undefined
   state: MessageState
   /** Attempts made so far. */
   attempts: number
-  /** As it runs next (or ran last). */
-  message: DeliveryMessage
+  /**
+   * As it runs next (or ran last); undefined when it cannot be read here: unreadable, or of a newer format than this
+   * release knows (it waits for a process that knows it).
+   */
+  message: DeliveryMessage | undefined
   last: AttemptSummary | undefined
 }
 
@@ -53,6 +63,8 @@ interface JobData {
   last?: AttemptSummary
   /** How the plugin ended it: `last` says how its last attempt went, which differs for an exhausted message. */
   end?: MessageState
+  /** Set once a message of a newer format has been reported here. */
+  newerReported?: true
 }
 
 type FinalStep = Extract<AttemptStep, { type: 'final' }>
@@ -61,6 +73,27 @@ type MessageJob = Job<JobData, AttemptSummary>
 // a plain failure (Redis failed while recording) is retried by BullMQ after recordRetryDelay; the policy's own ends are
 // UnrecoverableErrors, so this bound is never reached
 const RECORD_ATTEMPTS = 1e9
+function drop (connection: Redis): void {
+  if (connection.status !== 'end') connection.disconnect()
+}
+
+// a message of a newer format is run again this often: a rolling deploy brings a process that knows its format
+const NEWER_FORMAT_RETRY = 30_000
+
+/** A job's message, read from whatever Redis holds: a job written by another release, or damaged, may hold anything. */
+function readJob (job: MessageJob): ReadMessage {
+  const data: unknown = job.data
+  return isObject(data) ? readMessage(data.message) : { state: 'unreadable', fault: 'the job data is not an object' }
+}
+
+// what ioredis reports while Redis cannot be reached, once per connection and reconnect
+const CONNECTION_FAULTS: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'])
+
+const UNREADABLE = new UnreadableMessageError('', '').code
+
+function unreadableSummary (job: MessageJob): AttemptSummary {
+  return { attempt: 0, outcome: 'unreadable', error: { code: UNREADABLE, message: job.failedReason }, at: job.finishedOn ?? job.timestamp }
+}
 const PENDING_STATES: Record<string, MessageState> = { waiting: 'waiting', prioritized: 'waiting', 'waiting-children': 'waiting', delayed: 'delayed', active: 'active' }
 
 /**
@@ -82,12 +115,28 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   const running = new Set<Promise<unknown>>()
   // the step of a job's last run, until BullMQ has recorded its end: then the plugin reports it
   const finals = new WeakMap<MessageJob, FinalStep>()
+  // the same for a job whose data is no message
+  const unreadables = new WeakMap<MessageJob, InstanceType<typeof UnreadableMessageError>>()
 
   const log = (): FastifyBaseLogger | undefined => context?.log
   const deadline = createDeadline(timeout, what => new StoreTimeoutError(what, timeout))
 
   // the connections BullMQ opens from the client (the worker's blocking one): ended at close, even when Redis is gone
   const duplicates = new Set<Redis>()
+
+  // since when Redis cannot be reached (monotonic): an outage is logged when it starts and when it ends, not at every reconnect
+  let lostSince: number | undefined
+  function reported (source: string) {
+    return (error: Error): void => {
+      if (!CONNECTION_FAULTS.has((error as { code?: unknown }).code)) {
+        log()?.error({ err: error }, `the BullMQ ${source} reported an error`)
+        return
+      }
+      if (lostSince !== undefined) return
+      lostSince = performance.now()
+      log()?.error({ err: error }, 'lost the connection to Redis; reconnecting, and saying so once it is back')
+    }
+  }
 
   function redis (): Redis {
     if (client !== undefined) return client
@@ -103,6 +152,11 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       duplicates.add(copy)
       return copy
     }
+    made.on('ready', () => {
+      if (lostSince === undefined) return
+      log()?.warn({ downFor: Math.round(performance.now() - lostSince) }, 'the connection to Redis is back')
+      lostSince = undefined
+    })
     client = made
     return client
   }
@@ -110,7 +164,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   function theQueue (): Queue<JobData, AttemptSummary> {
     if (queue === undefined) {
       queue = new Queue<JobData, AttemptSummary>(queueName, { connection: redis(), prefix })
-      queue.on('error', error => { log()?.error({ err: error }, 'the BullMQ queue reported an error') })
+      queue.on('error', reported('queue'))
     }
     return queue
   }
@@ -120,12 +174,19 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
    * too, unless BullMQ failed it by itself: for stalling.
    */
   function record (job: MessageJob, state: string): MessageRecord {
-    const { message, last: kept, end } = job.data
-    const last = state === 'completed' ? job.returnvalue : kept
+    const read = readJob(job)
+    const message = read.state === 'readable' ? read.message : undefined
+    const last = state === 'completed'
+      ? job.returnvalue
+      : read.state === 'unreadable'
+        // no message to keep a summary in: the end is BullMQ's failure
+        ? (state === 'failed' ? unreadableSummary(job) : undefined)
+        : job.data.last
+    const ended: MessageState = state === 'completed' ? last!.outcome as MessageState : read.state === 'unreadable' ? 'unreadable' : job.data.end ?? 'stalled'
     return {
       id: job.id!,
-      key: message.key,
-      state: PENDING_STATES[state] ?? (state === 'completed' ? last!.outcome as MessageState : end ?? 'stalled'),
+      key: message?.key,
+      state: PENDING_STATES[state] ?? ended,
       attempts: last?.attempt ?? 0,
       message,
       last
@@ -148,7 +209,20 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   }
 
   async function run (job: MessageJob, token: string | undefined, ctx: EngineContext): Promise<AttemptSummary> {
-    const { message, last } = job.data
+    const read = readJob(job)
+    if (read.state === 'unreadable') {
+      const error = new UnreadableMessageError(job.id!, read.fault)
+      unreadables.set(job, error)
+      throw new UnrecoverableError(error.message)
+    }
+    if (read.state === 'newer') {
+      if (job.data.newerReported !== true) {
+        ctx.log.error({ messageId: job.id, version: read.version }, `message ${job.id} waits for a process of the release that wrote it: ${read.fault}`)
+      }
+      return await later(job, token, { ...job.data, newerReported: true }, NEWER_FORMAT_RETRY)
+    }
+    const { message } = read
+    const { last } = job.data
     const step = await ctx.run(message)
     if (step.type === 'retry') return await later(job, token, { message: step.message, last: summarise(message.attempt, step.result) }, step.delay)
     if (step.type === 'postpone') {
@@ -173,8 +247,7 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
   }
 
   /** The end of a message BullMQ failed for stalling, reported as the plugin reports its own: an error log, then onOutcome. */
-  function stalledOut (job: MessageJob, ctx: EngineContext): FinalStep {
-    const { message } = job.data
+  function stalledOut (job: MessageJob, message: DeliveryMessage, ctx: EngineContext): FinalStep {
     const error = new StalledError(settings.maxStalledCount)
     ctx.log.error({ messageId: message.id, key: message.key, attempt: message.attempt, err: error }, 'a message ended as stalled: replay it once its workers are healthy')
     return { type: 'final', outcome: 'stalled', message, result: { outcome: 'retryable', statusCode: undefined, error } }
@@ -223,15 +296,21 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       worker.on('failed', (job, error) => {
         // BullMQ may report a failure without its job; a WeakMap has nothing under undefined
         const step = finals.get(job as MessageJob)
+        const unreadable = unreadables.get(job as MessageJob)
         if (step !== undefined) ctx.finished(step)
+        else if (unreadable !== undefined) ctx.unreadable(job!.id!, unreadable)
         // BullMQ's own end of a job that stalled past maxStalledCount, on the run after: no step of the plugin's
-        else if (job?.deferredFailure !== undefined) ctx.finished(stalledOut(job, ctx))
-        else if (!(error instanceof UnrecoverableError)) {
+        else if (job?.deferredFailure !== undefined) {
+          const read = readJob(job)
+          if (read.state === 'readable') ctx.finished(stalledOut(job, read.message, ctx))
+          // a job that holds no message (a newer format's, or damaged) stalls when its worker dies before it could end it
+          else ctx.unreadable(job.id!, new UnreadableMessageError(job.id!, `it stalled, and ${read.fault}`))
+        } else if (!(error instanceof UnrecoverableError)) {
           ctx.log.error({ err: error, messageId: job?.id }, `an attempt could not be recorded in Redis; the message runs again in ${settings.recordRetryDelay} ms`)
         }
       })
       worker.on('stalled', jobId => { ctx.log.warn({ messageId: jobId }, 'an attempt stalled (its worker died or was blocked); the message runs again') })
-      worker.on('error', error => { ctx.log.error({ err: error }, 'the BullMQ worker reported an error') })
+      worker.on('error', reported('worker'))
       await deadline(worker.waitUntilReady(), 'when the worker started')
     },
 
@@ -251,9 +330,10 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
         internals?.lockManager?.close().catch(() => {})
         internals?.stalledCheckStopper?.()
       }
-      // disconnect, not quit: a quit waits for a Redis that may be gone, and ioredis would reconnect to it forever
-      for (const duplicate of duplicates) duplicate.disconnect()
-      if (client !== undefined && client !== connection) client.disconnect()
+      // disconnect, not quit: a quit waits for a Redis that may be gone, and ioredis would reconnect to it forever. Not a
+      // connection BullMQ has ended: ioredis would end its closed socket again and wait 2 s (a timer) for a 'close' that never comes
+      for (const duplicate of duplicates) drop(duplicate)
+      if (client !== undefined && client !== connection) drop(client)
     },
 
     async pending () {
@@ -270,8 +350,9 @@ export function bullmqEngine (options: BullmqEngineOptions): BullmqEngine {
       const job = await deadline(theQueue().getJob(id), `while reading message ${id}`) as MessageJob | undefined
       if (job === undefined) throw new MessageNotFoundError(id)
       const state = await deadline(job.getState(), `while reading message ${id}`)
-      if (state !== 'failed') throw new ReplayRefusedError(id, record(job, state).state)
-      const message: DeliveryMessage = { ...job.data.message, attempt: 1 }
+      const read = readJob(job)
+      if (state !== 'failed' || read.state !== 'readable') throw new ReplayRefusedError(id, record(job, state).state)
+      const message: DeliveryMessage = { ...read.message, attempt: 1 }
       delete message.unknownSince
       // its end goes with it: ended again only as it runs now
       const { end: _end, ...kept } = job.data

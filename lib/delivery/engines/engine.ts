@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyError } from 'fastify'
 import type { DeliveryMessage } from '../message.js'
 import type { FinalOutcome } from '../../outcome-policy/outcome-policy.js'
 import type { Admission } from '../receivers.js'
@@ -31,6 +31,8 @@ export interface EngineContext {
   admission (receiver: string): Admission
   /** Once the engine has recorded a message's end: the plugin logs it and calls onOutcome. Never throws. */
   finished (step: Extract<AttemptStep, { type: 'final' }>): void
+  /** Once the engine has ended a stored message it could not read (readMessage): the plugin logs it and calls onOutcome. Never throws. */
+  unreadable (messageId: string, error: FastifyError): void
   log: FastifyBaseLogger
 }
 
