@@ -1,5 +1,4 @@
 import type { LookupFunction } from 'node:net'
-import { inspect } from 'node:util'
 import { DEFAULT_ATTEMPT_TIMEOUT } from './sender.js'
 import type { AttemptEvent } from './sender.js'
 import type { DeliveryEngine, PendingMessage } from './engines/engine.js'
@@ -9,6 +8,8 @@ import type { OutcomeEvent } from './runner.js'
 import { InvalidDeliveryOptionsError } from '../util/errors.js'
 import { VERSION } from '../util/version.js'
 import { checkHeaders } from './parameters.js'
+import { arrayOf, boolean, custom, duration, fn, group, implementing, number, readOptions, string } from '../util/options.js'
+import type { Fail, Normalised } from '../util/options.js'
 import type { SecretResolver } from './secrets.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
 
@@ -62,100 +63,53 @@ export interface DeliveryOptions {
   onPending?: Hook<PendingMessage[]>
 }
 
-export interface NormalisedDeliveryOptions {
-  secrets: Buffer[]
-  secretFor: SecretResolver | undefined
-  headers: Record<string, string>
-  userAgent: string
-  allowHttp: boolean
-  allow: string[]
-  lookup: LookupFunction | undefined
-  schedule: number[]
-  jitter: number
-  maxRetryAfter: number
-  connectTimeout: number
-  headersTimeout: number
-  bodyTimeout: number
-  attemptTimeout: number
-  maxResponseSize: number
-  concurrency: number
-  closeGrace: number
-  unknownKeyGrace: number
-  engine: DeliveryEngine
-  deliver: boolean
-  onAttempt: Hook<AttemptEvent> | undefined
-  onOutcome: Hook<OutcomeEvent> | undefined
-  onPending: Hook<PendingMessage[]> | undefined
-}
-
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 /** Standard Webhooks' and Svix's schedule: 8 attempts over about 27.6 hours. */
 export const DEFAULT_SCHEDULE: readonly number[] = [0, 5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
 
-const NUMBERS = {
-  jitter: { fallback: 0.1, min: 0, max: 1, integer: false },
-  maxRetryAfter: { fallback: HOUR, min: 0, max: Infinity, integer: false },
-  connectTimeout: { fallback: 10 * SECOND, min: 1, max: Infinity, integer: true },
-  headersTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
-  bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
-  attemptTimeout: { fallback: DEFAULT_ATTEMPT_TIMEOUT, min: 1, max: 2 ** 31 - 1, integer: true },
-  maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
-  concurrency: { fallback: 10, min: 1, max: Infinity, integer: true },
-  closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
-  unknownKeyGrace: { fallback: 10 * MINUTE, min: 0, max: Infinity, integer: false }
-} as const
-const HOOKS = ['lookup', 'secretFor', 'onAttempt', 'onOutcome', 'onPending'] as const
-const ENGINE_METHODS = ['open', 'add', 'work', 'close', 'pending'] as const
-const KEYS = new Set(['secret', 'headers', 'userAgent', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', ...HOOKS, ...Object.keys(NUMBERS)])
+const engine = implementing<DeliveryEngine>(['open', 'add', 'work', 'close', 'pending'], ', as createMemoryEngine() and the BullMQ engine do')
 
 function fail (fault: string): never {
   throw new InvalidDeliveryOptionsError(fault)
 }
 
-/** Checks the `delivery` option once, at registration, and fills in the defaults. */
-export function normaliseDeliveryOptions (options: DeliveryOptions = {}): NormalisedDeliveryOptions {
-  if (typeof options !== 'object' || options === null) fail('it must be an object')
-  for (const key of Object.keys(options)) {
-    if (!KEYS.has(key)) fail(`unknown option "${key}"`)
-  }
-  const numbers = Object.fromEntries(Object.entries(NUMBERS).map(([key, { fallback, min, max, integer }]) => {
-    const value = (options as Record<string, unknown>)[key] ?? fallback
-    if (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value))) {
-      fail(`${key} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}, not ${inspect(value)}`)
-    }
-    return [key, value]
-  })) as Record<keyof typeof NUMBERS, number>
-  for (const key of HOOKS) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
-  }
-  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true, userAgent = `fastify-openapi-callbacks/${VERSION}` } = options
-  if (typeof userAgent !== 'string' || !/^[\t\x20-\x7e\x80-\xff]+$/.test(userAgent)) fail('userAgent must be a non-empty header value on one line')
-  const { headers } = checkHeaders(options.headers, () => 'the `delivery.headers` option', fail)
-  if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
-  if (typeof deliver !== 'boolean') fail('deliver must be a boolean')
-  if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')
-  if (!Array.isArray(schedule) || schedule.length === 0 || !schedule.every(delay => typeof delay === 'number' && delay >= 0 && Number.isFinite(delay))) {
-    fail('schedule must be a non-empty array of delays in milliseconds (0 or more), the first before the first attempt')
-  }
-  if (!ENGINE_METHODS.every(method => typeof (engine as unknown as Record<string, unknown> | null)?.[method] === 'function')) {
-    fail(`engine must implement ${ENGINE_METHODS.join(', ')}, as createMemoryEngine() and the BullMQ engine do`)
-  }
-  return {
-    secrets: [secret].flat().map(parseSecret),
-    secretFor: options.secretFor,
-    headers,
-    userAgent,
-    allowHttp,
-    allow: [...allow],
-    lookup: options.lookup,
-    schedule: [...schedule],
-    ...numbers,
-    engine,
-    deliver,
-    onAttempt: options.onAttempt,
-    onOutcome: options.onOutcome,
-    onPending: options.onPending
-  }
+/** The `delivery` option, checked once at registration, with its own error code. */
+export const DELIVERY_OPTIONS = group({
+  // decoded at once: a bad secret fails registration with FST_OPENAPI_CALLBACKS_INVALID_SECRET, never quoted
+  secret: { read: (value: unknown): Buffer[] => value === undefined ? [] : [value as string].flat().map(parseSecret) },
+  secretFor: fn<SecretResolver>(),
+  headers: { read: (value: unknown, path: string, fail: Fail) => checkHeaders(value, () => `the \`${path}\` option`, fail).headers },
+  userAgent: string(`fastify-openapi-callbacks/${VERSION}`, /^[\t\x20-\x7e\x80-\xff]+$/, 'a non-empty header value on one line'),
+  allowHttp: boolean(false),
+  allow: arrayOf(custom<string>('a host, an IP address or a CIDR range', value => typeof value === 'string'), [], { expected: 'an array of hosts, IP addresses and CIDR ranges' }),
+  lookup: fn<LookupFunction>(),
+  schedule: arrayOf(duration(0, { min: 0, integer: false }), DEFAULT_SCHEDULE, {
+    minLength: 1,
+    expected: 'a non-empty array of delays in milliseconds, the first before the first attempt'
+  }),
+  jitter: number(0.1, { min: 0, max: 1 }),
+  maxRetryAfter: duration(HOUR, { min: 0, integer: false }),
+  connectTimeout: duration(10 * SECOND),
+  headersTimeout: duration(15 * SECOND),
+  bodyTimeout: duration(15 * SECOND),
+  attemptTimeout: duration(DEFAULT_ATTEMPT_TIMEOUT),
+  maxResponseSize: number(64 * 1024, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  concurrency: number(10, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  closeGrace: duration(5 * SECOND, { min: 0, integer: false }),
+  unknownKeyGrace: duration(10 * MINUTE, { min: 0, integer: false }),
+  // one memory engine per registration
+  engine: { read: (value: unknown, path: string, fail: Fail): DeliveryEngine => engine.read(value, path, fail) ?? createMemoryEngine() },
+  deliver: boolean(true),
+  onAttempt: fn<Hook<AttemptEvent>>(),
+  onOutcome: fn<Hook<OutcomeEvent>>(),
+  onPending: fn<Hook<PendingMessage[]>>()
+}, { fail })
+
+export type NormalisedDeliveryOptions = Normalised<typeof DELIVERY_OPTIONS.fields>
+
+/** Checks a `delivery` option alone, as the plugin's options do. */
+export function normaliseDeliveryOptions (options?: DeliveryOptions): NormalisedDeliveryOptions {
+  return readOptions(options, DELIVERY_OPTIONS, fail)
 }

@@ -1,4 +1,5 @@
 import { InvalidEngineOptionsError, QueueFullError } from '../../util/errors.js'
+import { MAX_TIMER_DELAY, group, implementing, number, readOptions } from '../../util/options.js'
 import type { DeliveryMessage } from '../message.js'
 import type { AttemptStep, DeliveryEngine, EngineContext, PendingMessage } from './engine.js'
 
@@ -17,14 +18,19 @@ export interface MemoryEngineOptions {
 
 interface Entry { message: DeliveryMessage, runAt: number, order: number }
 
-// setTimeout fires at once for delays beyond 2^31 - 1 ms; a longer wait wakes early and is armed again
-const MAX_TIMER_DELAY = 2 ** 31 - 1
-const DEFAULT_MAX_PENDING = 10_000
-
 const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, delay) => setTimeout(callback, delay).unref(),
   clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout)
+}
+
+const MEMORY_ENGINE_OPTIONS = group({
+  maxPending: number(10_000, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  clock: implementing<Clock>(['now', 'setTimeout', 'clearTimeout'])
+})
+
+function fail (fault: string): never {
+  throw new InvalidEngineOptionsError(fault)
 }
 
 /**
@@ -33,10 +39,7 @@ const systemClock: Clock = {
  * except what the plugin reports at close (the `onPending` hook).
  */
 export function createMemoryEngine (options: MemoryEngineOptions = {}): DeliveryEngine {
-  const { maxPending = DEFAULT_MAX_PENDING, clock = systemClock } = options
-  if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
-    throw new InvalidEngineOptionsError(`maxPending must be a whole number from 1 up, not ${String(maxPending)}`)
-  }
+  const { maxPending, clock = systemClock } = readOptions(options, MEMORY_ENGINE_OPTIONS, fail)
   // every message not finished: its waiting entry, or undefined while its attempt is in flight
   const messages = new Map<string, Entry | undefined>()
   // the waiting entries; a message is in it at most once, as add() keeps the first and a retry follows its attempt
@@ -93,6 +96,7 @@ export function createMemoryEngine (options: MemoryEngineOptions = {}): Delivery
       next = heap[0]
     }
     if (next !== undefined && running.size < concurrency) {
+      // setTimeout fires at once beyond the longest timer: a longer wait wakes early and is armed again
       timer = clock.setTimeout(wake, Math.min(MAX_TIMER_DELAY, next.runAt - clock.now()))
     }
   }
