@@ -2,10 +2,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { createCallbacks } from './delivery/api.js'
 import type { CallbackDefinition } from './definition/definition.js'
-import { normaliseDeliveryOptions } from './delivery/options.js'
 import type { DeliveryOptions } from './delivery/options.js'
 import { createContextCallbacks, holdsDefinitions } from './document/context-callbacks.js'
-import { normaliseDocumentOptions } from './document/document-options.js'
 import type { DocumentOptions } from './document/document-options.js'
 import { createRegistry } from './document/registry.js'
 import { declaresCallbacks, documentRoutes, seeRoute } from './document/route-hook.js'
@@ -14,6 +12,7 @@ import { sentHeaders } from './document/signature.js'
 import { completeSwaggerDecorator } from './document/swagger-decorator.js'
 import { createWebhooks } from './document/webhooks.js'
 import { CARRIER_SCHEMA_ID } from './document/schema-carrier.js'
+import { normalisePluginOptions } from './plugin-options.js'
 import type { WebhookRouter } from './document/webhooks.js'
 
 export interface FastifyOpenapiCallbacksOptions {
@@ -68,13 +67,11 @@ declare module 'fastify' {
 }
 
 const openapiCallbacks: FastifyPluginAsync<FastifyOpenapiCallbacksOptions> = async function (fastify, options) {
-  const delivery = normaliseDeliveryOptions(options.delivery)
-  const { signature, sharedCallbacks } = normaliseDocumentOptions(options.document)
+  const { decorator: decorators, delivery, document: { signature, sharedCallbacks } } = normalisePluginOptions(options)
   // the document promises a signature exactly when one is sent: always with a secret, per subscriber with secretFor alone
-  const signing = delivery.secrets.length > 0 ? 'always' : delivery.secretFor === undefined ? 'never' : 'by-subscriber'
+  const signing = delivery.secret.length > 0 ? 'always' : delivery.secretFor === undefined ? 'never' : 'by-subscriber'
   const registry = createRegistry(sentHeaders(signing, signature), sharedCallbacks)
   let warnedUnsupported = false
-  const decorators = typeof options.decorator === 'string' ? [options.decorator] : options.decorator ?? ['swagger']
   // one child logger: every line the plugin writes says it is the plugin's
   const log = fastify.log.child({ plugin: 'fastify-openapi-callbacks' })
   const webhooks = createWebhooks(registry, message => log.warn(message))

@@ -80,11 +80,11 @@ test('document: { signature: false } leaves the plugin\'s headers and the note o
 
 test('the document option is checked once, at registration', async (t) => {
   const cases: Array<[unknown, string]> = [
-    [false, 'Invalid fastify-openapi-callbacks option: document must be an object: { signature?: boolean, sharedCallbacks?: boolean }'],
-    [{ signature: 'no' }, 'Invalid fastify-openapi-callbacks option: document.signature must be a boolean: false leaves the signature headers out of the document'],
-    [{ sharedCallbacks: 1 }, 'Invalid fastify-openapi-callbacks option: document.sharedCallbacks must be a boolean: true puts a Callback Object that several routes share into components.callbacks'],
-    [{ signatures: false }, 'Invalid fastify-openapi-callbacks option: document.signatures is unknown: the document option takes signature and sharedCallbacks'],
-    [{ ['__proto__']: false }, 'Invalid fastify-openapi-callbacks option: document.__proto__ is unknown: the document option takes signature and sharedCallbacks']
+    [false, 'Invalid fastify-openapi-callbacks option: document must be an object, not false'],
+    [{ signature: 'no' }, 'Invalid fastify-openapi-callbacks option: document.signature must be a boolean, not \'no\''],
+    [{ sharedCallbacks: 1 }, 'Invalid fastify-openapi-callbacks option: document.sharedCallbacks must be a boolean, not 1'],
+    [{ signatures: false }, 'Invalid fastify-openapi-callbacks option: unknown option "document.signatures": document takes signature, sharedCallbacks'],
+    [{ ['__proto__']: false }, 'Invalid fastify-openapi-callbacks option: unknown option "document.__proto__": document takes signature, sharedCallbacks']
   ]
   for (const [document, message] of cases) {
     await t.rejects(appWith({ pluginOptions: { document } as never }), { code: 'FST_OPENAPI_CALLBACKS_INVALID_OPTIONS', message })

@@ -316,10 +316,10 @@ test('bad verifyWebhook options fail closed with a coded error, even for a messa
     [{ now: -1 }, /not -1$/],
     [{ now: '0' }, /not '0'$/],
     [{ now: new Date() }, /now must be a number/],
-    [{ tolerance: 300 }, /^Invalid webhook receiver option: unknown option "tolerance"$/],
+    [{ tolerance: 300 }, /^Invalid webhook receiver option: unknown option "tolerance": the options take toleranceSeconds, now$/],
     [{ ['__proto__' as string]: 1 }, /unknown option "__proto__"|must be/],
-    [null, /^Invalid webhook receiver option: the options must be an object$/],
-    ['strict', /the options must be an object$/]
+    [null, /^Invalid webhook receiver option: the options must be an object, not null$/],
+    ['strict', /the options must be an object, not 'strict'$/]
   ]
   for (const [options, message] of cases) {
     for (const headers of [ancient, fresh]) {

@@ -131,7 +131,7 @@ export function createCallbacks (
   const registry = createDeliveryRegistry(declaredWebhooks)
   const resolveTarget = createTargetResolver(policy, registry)
   const validator = createPayloadValidator(sharedSchemas)
-  const secrets = createSecretSource(options.secrets, options.secretFor, options.headersTimeout)
+  const secrets = createSecretSource(options.secret, options.secretFor, options.headersTimeout)
   const sender = createSender({ agent, secrets, headers: { 'user-agent': options.userAgent, ...options.headers }, attemptTimeout: options.attemptTimeout, validator, log, onAttempt: options.onAttempt })
   const { engine } = options
   let closed = false

@@ -1,5 +1,4 @@
 import type { LookupFunction } from 'node:net'
-import { inspect } from 'node:util'
 import { DEFAULT_ATTEMPT_TIMEOUT } from './sender.js'
 import type { AttemptEvent } from './sender.js'
 import type { DeliveryEngine, PendingMessage } from './engines/engine.js'
@@ -10,6 +9,8 @@ import { InvalidDeliveryOptionsError } from '../util/errors.js'
 import { VERSION } from '../util/version.js'
 import { checkHeaders, isFieldValue } from './parameters.js'
 import type { IsolationSettings, ReceiverUnhealthyEvent } from './receivers.js'
+import { arrayOf, boolean, custom, duration, fn, group, implementing, number, readOptions } from '../util/options.js'
+import type { Fail, Normalised, OptionRule } from '../util/options.js'
 import type { SecretResolver } from './secrets.js'
 import { parseSecret } from '../standard-webhooks/signing.js'
 
@@ -81,125 +82,75 @@ export interface IsolationOptions {
   unhealthyAfter?: number
 }
 
-export interface NormalisedDeliveryOptions {
-  secrets: Buffer[]
-  secretFor: SecretResolver | undefined
-  headers: Record<string, string>
-  userAgent: string
-  allowHttp: boolean
-  allow: string[]
-  lookup: LookupFunction | undefined
-  schedule: number[]
-  jitter: number
-  maxRetryAfter: number
-  connectTimeout: number
-  headersTimeout: number
-  bodyTimeout: number
-  attemptTimeout: number
-  maxResponseSize: number
-  concurrency: number
-  closeGrace: number
-  unknownKeyGrace: number
-  engine: DeliveryEngine
-  deliver: boolean
-  onAttempt: Hook<AttemptEvent> | undefined
-  onOutcome: Hook<OutcomeEvent> | undefined
-  onReceiverUnhealthy: Hook<ReceiverUnhealthyEvent> | undefined
-  onPending: Hook<PendingMessage[]> | undefined
-  isolation: IsolationSettings
-}
-
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 /** Standard Webhooks' and Svix's schedule: 8 attempts over about 27.6 hours. */
 export const DEFAULT_SCHEDULE: readonly number[] = [0, 5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
 
-const NUMBERS = {
-  jitter: { fallback: 0.1, min: 0, max: 1, integer: false },
-  maxRetryAfter: { fallback: HOUR, min: 0, max: Infinity, integer: false },
-  connectTimeout: { fallback: 10 * SECOND, min: 1, max: Infinity, integer: true },
-  headersTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
-  bodyTimeout: { fallback: 15 * SECOND, min: 1, max: Infinity, integer: true },
-  attemptTimeout: { fallback: DEFAULT_ATTEMPT_TIMEOUT, min: 1, max: 2 ** 31 - 1, integer: true },
-  maxResponseSize: { fallback: 64 * 1024, min: 1, max: Infinity, integer: true },
-  concurrency: { fallback: 64, min: 1, max: Infinity, integer: true },
-  closeGrace: { fallback: 5 * SECOND, min: 0, max: Infinity, integer: false },
-  unknownKeyGrace: { fallback: 10 * MINUTE, min: 0, max: Infinity, integer: false }
-} as const
-const HOOKS = ['lookup', 'secretFor', 'onAttempt', 'onOutcome', 'onReceiverUnhealthy', 'onPending'] as const
-const ISOLATION = {
-  perReceiver: { fallback: undefined, min: 1, max: Infinity, integer: true },
-  failureThreshold: { fallback: 5, min: 1, max: Infinity, integer: true },
-  coolDown: { fallback: 30 * SECOND, min: 1, max: 2 ** 31 - 1, integer: true },
-  maxCoolDown: { fallback: 10 * MINUTE, min: 1, max: 2 ** 31 - 1, integer: true },
-  unhealthyAfter: { fallback: HOUR, min: 0, max: Infinity, integer: false }
-} as const
-const ENGINE_METHODS = ['open', 'add', 'work', 'close', 'pending'] as const
-const KEYS = new Set(['secret', 'headers', 'userAgent', 'allowHttp', 'allow', 'schedule', 'engine', 'deliver', 'isolation', ...HOOKS, ...Object.keys(NUMBERS)])
+const engine = implementing<DeliveryEngine>(['open', 'add', 'work', 'close', 'pending'], ', as createMemoryEngine() and the BullMQ engine do')
 
 function fail (fault: string): never {
   throw new InvalidDeliveryOptionsError(fault)
 }
 
-/** Checks the `delivery` option once, at registration, and fills in the defaults. */
-export function normaliseDeliveryOptions (options: DeliveryOptions = {}): NormalisedDeliveryOptions {
-  if (typeof options !== 'object' || options === null) fail('it must be an object')
-  for (const key of Object.keys(options)) {
-    if (!KEYS.has(key)) fail(`unknown option "${key}"`)
-  }
-  const numbers = checkNumbers(options, NUMBERS, '') as Record<keyof typeof NUMBERS, number>
-  const { isolation: isolationOptions = {} } = options
-  if (typeof isolationOptions !== 'object' || isolationOptions === null) fail('isolation must be an object')
-  for (const key of Object.keys(isolationOptions)) {
-    if (!Object.hasOwn(ISOLATION, key)) fail(`unknown option "isolation.${key}"`)
-  }
-  const isolation = checkNumbers(isolationOptions, ISOLATION, 'isolation.') as Record<keyof typeof ISOLATION, number>
-  isolation.perReceiver ??= Math.max(1, Math.ceil(numbers.concurrency / 8))
-  if (isolation.maxCoolDown < isolation.coolDown) fail(`isolation.maxCoolDown must be at least isolation.coolDown (${isolation.coolDown}), not ${isolation.maxCoolDown}`)
-  for (const key of HOOKS) {
-    if (options[key] !== undefined && typeof options[key] !== 'function') fail(`${key} must be a function`)
-  }
-  const { secret = [], allowHttp = false, allow = [], schedule = DEFAULT_SCHEDULE, engine = createMemoryEngine(), deliver = true, userAgent = `fastify-openapi-callbacks/${VERSION}` } = options
-  if (typeof userAgent !== 'string' || userAgent === '' || !isFieldValue(userAgent)) fail('userAgent must be a non-empty header value: visible ASCII characters, with spaces or tabs only between them')
-  const { headers } = checkHeaders(options.headers, () => 'the `delivery.headers` option', fail)
-  if (typeof allowHttp !== 'boolean') fail('allowHttp must be a boolean')
-  if (typeof deliver !== 'boolean') fail('deliver must be a boolean')
-  if (!Array.isArray(allow)) fail('allow must be an array of hosts, IP addresses and CIDR ranges')
-  if (!Array.isArray(schedule) || schedule.length === 0 || !schedule.every(delay => typeof delay === 'number' && delay >= 0 && Number.isFinite(delay))) {
-    fail('schedule must be a non-empty array of delays in milliseconds (0 or more), the first before the first attempt')
-  }
-  if (!ENGINE_METHODS.every(method => typeof (engine as unknown as Record<string, unknown> | null)?.[method] === 'function')) {
-    fail(`engine must implement ${ENGINE_METHODS.join(', ')}, as createMemoryEngine() and the BullMQ engine do`)
-  }
-  return {
-    secrets: [secret].flat().map(parseSecret),
-    secretFor: options.secretFor,
-    headers,
-    userAgent,
-    allowHttp,
-    allow: [...allow],
-    lookup: options.lookup,
-    schedule: [...schedule],
-    ...numbers,
-    engine,
-    deliver,
-    onAttempt: options.onAttempt,
-    onOutcome: options.onOutcome,
-    onReceiverUnhealthy: options.onReceiverUnhealthy,
-    onPending: options.onPending,
-    isolation: { ...isolation, maxRetryAfter: numbers.maxRetryAfter, attemptTimeout: numbers.attemptTimeout }
+/** The `delivery` option, checked once at registration, with its own error code. */
+const DELIVERY_FIELDS = group({
+  // decoded at once: a bad secret fails registration with FST_OPENAPI_CALLBACKS_INVALID_SECRET, never quoted
+  secret: { read: (value: unknown): Buffer[] => value === undefined ? [] : [value as string].flat().map(parseSecret) },
+  secretFor: fn<SecretResolver>(),
+  headers: { read: (value: unknown, path: string, fail: Fail) => checkHeaders(value, () => `the \`${path}\` option`, fail).headers },
+  userAgent: custom<string>('a non-empty header value: visible ASCII characters, with spaces or tabs only between them', value => typeof value === 'string' && value !== '' && isFieldValue(value), `fastify-openapi-callbacks/${VERSION}`),
+  allowHttp: boolean(false),
+  allow: arrayOf(custom<string>('a host, an IP address or a CIDR range', value => typeof value === 'string'), [], { expected: 'an array of hosts, IP addresses and CIDR ranges' }),
+  lookup: fn<LookupFunction>(),
+  schedule: arrayOf(duration(0, { min: 0, integer: false }), DEFAULT_SCHEDULE, {
+    minLength: 1,
+    expected: 'a non-empty array of delays in milliseconds, the first before the first attempt'
+  }),
+  jitter: number(0.1, { min: 0, max: 1 }),
+  maxRetryAfter: duration(HOUR, { min: 0, integer: false }),
+  connectTimeout: duration(10 * SECOND),
+  headersTimeout: duration(15 * SECOND),
+  bodyTimeout: duration(15 * SECOND),
+  attemptTimeout: duration(DEFAULT_ATTEMPT_TIMEOUT),
+  maxResponseSize: number(64 * 1024, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  concurrency: number(64, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  isolation: group({
+    // an eighth of concurrency, once that is known
+    perReceiver: number(undefined, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    failureThreshold: number(5, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    coolDown: duration(30 * SECOND),
+    maxCoolDown: duration(10 * MINUTE),
+    unhealthyAfter: duration(HOUR, { min: 0, integer: false })
+  }),
+  closeGrace: duration(5 * SECOND, { min: 0, integer: false }),
+  unknownKeyGrace: duration(10 * MINUTE, { min: 0, integer: false }),
+  // one memory engine per registration
+  engine: { read: (value: unknown, path: string, fail: Fail): DeliveryEngine => engine.read(value, path, fail) ?? createMemoryEngine() },
+  deliver: boolean(true),
+  onAttempt: fn<Hook<AttemptEvent>>(),
+  onOutcome: fn<Hook<OutcomeEvent>>(),
+  onReceiverUnhealthy: fn<Hook<ReceiverUnhealthyEvent>>(),
+  onPending: fn<Hook<PendingMessage[]>>()
+}, { fail })
+
+export type NormalisedDeliveryOptions = Normalised<typeof DELIVERY_FIELDS.fields> & { isolation: IsolationSettings }
+
+/** The `delivery` option's rule: its fields, then what depends on several of them (a receiver's share, the cool-downs). */
+export const DELIVERY_OPTIONS: OptionRule<NormalisedDeliveryOptions> & { fields: typeof DELIVERY_FIELDS.fields } = {
+  fields: DELIVERY_FIELDS.fields,
+  read (value, path, ownFail) {
+    const normalised = DELIVERY_FIELDS.read(value, path, ownFail)
+    const { isolation, concurrency, maxRetryAfter, attemptTimeout } = normalised
+    const where = path === '' ? '' : `${path}.`
+    if (isolation.maxCoolDown < isolation.coolDown) fail(`${where}isolation.maxCoolDown must be at least isolation.coolDown (${isolation.coolDown}), not ${isolation.maxCoolDown}`)
+    const perReceiver = isolation.perReceiver ?? Math.max(1, Math.ceil(concurrency / 8))
+    return { ...normalised, isolation: { ...isolation, perReceiver, maxRetryAfter, attemptTimeout } }
   }
 }
 
-type NumberRules = Record<string, { fallback: number | undefined, min: number, max: number, integer: boolean }>
-
-function checkNumbers (options: object, rules: NumberRules, path: string): Record<string, number | undefined> {
-  return Object.fromEntries(Object.entries(rules).map(([key, { fallback, min, max, integer }]) => {
-    const value = (options as Record<string, unknown>)[key] ?? fallback
-    if (value !== undefined && (typeof value !== 'number' || !(value >= min && value <= max) || (integer && !Number.isInteger(value)))) {
-      fail(`${path}${key} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Infinity ? ' up' : ` to ${max}`}, not ${inspect(value)}`)
-    }
-    return [key, value]
-  }))
+/** Checks the `delivery` option once, at registration, and fills in the defaults. */
+export function normaliseDeliveryOptions (options?: DeliveryOptions): NormalisedDeliveryOptions {
+  return readOptions(options, DELIVERY_OPTIONS, fail)
 }

@@ -1,5 +1,4 @@
-import { InvalidPluginOptionsError } from '../util/errors.js'
-import { isObject } from '../util/json.js'
+import { boolean, group } from '../util/options.js'
 
 /** The plugin's `document` option: what the document says beyond the definitions. */
 export interface DocumentOptions {
@@ -12,20 +11,8 @@ export interface DocumentOptions {
   sharedCallbacks?: boolean
 }
 
-const FLAGS = {
-  signature: 'false leaves the signature headers out of the document',
-  sharedCallbacks: 'true puts a Callback Object that several routes share into components.callbacks'
-} as const
-
-/** Checked once, at registration. */
-export function normaliseDocumentOptions (options: unknown): Required<DocumentOptions> {
-  if (options === undefined) return { signature: true, sharedCallbacks: false }
-  if (!isObject(options)) throw new InvalidPluginOptionsError('document must be an object: { signature?: boolean, sharedCallbacks?: boolean }')
-  for (const key of Object.keys(options)) {
-    if (!Object.hasOwn(FLAGS, key)) throw new InvalidPluginOptionsError(`document.${key} is unknown: the document option takes signature and sharedCallbacks`)
-  }
-  for (const [key, meaning] of Object.entries(FLAGS)) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new InvalidPluginOptionsError(`document.${key} must be a boolean: ${meaning}`)
-  }
-  return { signature: options.signature as boolean | undefined ?? true, sharedCallbacks: options.sharedCallbacks as boolean | undefined ?? false }
-}
+/** The `document` option, checked once at registration with the plugin's options. */
+export const DOCUMENT_OPTIONS = group({
+  signature: boolean(true),
+  sharedCallbacks: boolean(false)
+})

@@ -1,6 +1,7 @@
 import { InvalidSecretError } from '../util/errors.js'
 import { isObject } from '../util/json.js'
-import { readNumber, refuseUnknownKeys } from '../util/number-option.js'
+import { duration, group, implementing, number, oneOf, readOptions, refuse } from '../util/options.js'
+import type { Fail, Normalised } from '../util/options.js'
 import { createReplayMemoryStore, DEFAULT_REPLAY_ENTRIES } from './replay-store.js'
 import type { ReplayStore } from './replay-store.js'
 import { DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE, failOption, parseSecret } from './signing.js'
@@ -29,46 +30,37 @@ export interface ReplayOptions {
   timeout?: number
 }
 
-export interface NormalisedReceiverOptions {
-  keys: Buffer[]
-  toleranceSeconds: number
-  replay: { mark: boolean, store: ReplayStore, timeout: number } | undefined
-}
+const REPLAY_OPTIONS = group({
+  mode: oneOf<'refuse' | 'mark'>('refuse', ['refuse', 'mark']),
+  store: implementing<ReplayStore>(['seen', 'forget'], ', as a ReplayStore does'),
+  maxEntries: number(undefined, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  timeout: duration(1000)
+})
 
-// Fastify's own register options share the plugin's options object
-const RECEIVER_OPTIONS = new Set(['secret', 'toleranceSeconds', 'replay', 'prefix', 'logLevel', 'logSerializers'])
-const REPLAY_OPTIONS = new Set(['mode', 'store', 'maxEntries', 'timeout'])
-const MAX_TIMER_DELAY = 2 ** 31 - 1
+const RECEIVER_OPTIONS = group({
+  secret: {
+    read: (value: unknown): Buffer[] => {
+      if (typeof value !== 'string' && !Array.isArray(value)) throw new InvalidSecretError('`secret` must be a whsec_ secret or an array of them')
+      const keys = [value as string].flat().map(parseSecret)
+      if (keys.length === 0) throw new InvalidSecretError('none was given')
+      return keys
+    }
+  },
+  toleranceSeconds: number(DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE),
+  // true (the default) or false, or the replay options
+  replay: {
+    fields: REPLAY_OPTIONS.fields,
+    read: (value: unknown, path: string, fail: Fail) => {
+      if (value === false) return undefined
+      if (value !== true && value !== undefined && !isObject(value)) refuse(path, 'true, false or an object of replay options', value, fail)
+      const { mode, store, maxEntries, timeout } = REPLAY_OPTIONS.read(value === true ? undefined : value, path, fail)
+      if (store !== undefined && maxEntries !== undefined) fail(`${path}.maxEntries bounds the in-memory store only: bound your own \`store\` itself`)
+      return { mark: mode === 'mark', store: store ?? createReplayMemoryStore(maxEntries ?? DEFAULT_REPLAY_ENTRIES), timeout }
+    }
+  }
+}, { ignored: ['prefix', 'logLevel', 'logSerializers'] }) // Fastify's own register options share the plugin's options object
 
 /** Checks webhookReceiver's options once, at registration, failing closed, and fills in the defaults. */
-export function normaliseReceiverOptions (options: WebhookReceiverOptions): NormalisedReceiverOptions {
-  if (!isObject(options)) failOption('the options must be an object')
-  refuseUnknownKeys(options, RECEIVER_OPTIONS, failOption)
-  const { secret, replay = true } = options
-  if (typeof secret !== 'string' && !Array.isArray(secret)) {
-    throw new InvalidSecretError('`secret` must be a whsec_ secret or an array of them')
-  }
-  const keys = [secret].flat().map(parseSecret)
-  if (keys.length === 0) throw new InvalidSecretError('none was given')
-  const toleranceSeconds = readNumber(options, 'toleranceSeconds', DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE, failOption)
-  return { keys, toleranceSeconds, replay: normaliseReplay(replay) }
-}
-
-function normaliseReplay (replay: unknown): NormalisedReceiverOptions['replay'] {
-  if (replay === false) return undefined
-  const options = replay === true ? {} : replay
-  if (!isObject(options)) failOption('replay must be true, false or an object of replay options')
-  refuseUnknownKeys(options, REPLAY_OPTIONS, key => failOption(`replay: ${key}`))
-  const { mode = 'refuse', store } = options
-  if (mode !== 'refuse' && mode !== 'mark') failOption('replay.mode must be \'refuse\' or \'mark\'')
-  const timeout = readNumber(options, 'timeout', 1000, { min: 1, max: MAX_TIMER_DELAY, integer: true }, fault => failOption(`replay.${fault}`))
-  if (store === undefined) {
-    const maxEntries = readNumber(options, 'maxEntries', DEFAULT_REPLAY_ENTRIES, { min: 1, max: Infinity, integer: true }, fault => failOption(`replay.${fault}`))
-    return { mark: mode === 'mark', store: createReplayMemoryStore(maxEntries), timeout }
-  }
-  if (options.maxEntries !== undefined) failOption('replay.maxEntries bounds the in-memory store only: bound your own `store` itself')
-  if (!isObject(store) || typeof store.seen !== 'function' || typeof store.forget !== 'function') {
-    failOption('replay.store must implement seen(id, ttlMs) and forget(id)')
-  }
-  return { mark: mode === 'mark', store: store as unknown as ReplayStore, timeout }
+export function normaliseReceiverOptions (options: WebhookReceiverOptions): Normalised<typeof RECEIVER_OPTIONS.fields> {
+  return readOptions(options, RECEIVER_OPTIONS, failOption)
 }

@@ -29,7 +29,7 @@ declare module 'fastify' {
  * parameters: all the media types the plugin's sender uses), parsed as usual.
  */
 const receiver: FastifyPluginAsync<WebhookReceiverOptions> = async (fastify, options) => {
-  const { keys, toleranceSeconds, replay } = normaliseReceiverOptions(options)
+  const { secret: keys, toleranceSeconds, replay } = normaliseReceiverOptions(options)
   const guard = replay === undefined ? undefined : createReplayGuard(replay.store, replay.timeout)
   const mark = replay?.mark === true
   // Fastify fills in its defaults, whatever the types say

@@ -11,8 +11,8 @@ import {
   WebhookSignatureUnsupportedError,
   WebhookTimestampError
 } from '../util/errors.js'
-import { readNumber, refuseUnknownKeys } from '../util/number-option.js'
-import type { NumberRule } from '../util/number-option.js'
+import { group, number, readOptions } from '../util/options.js'
+import type { NumberBounds } from '../util/options.js'
 
 // Standard Webhooks 1.0: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 
@@ -35,9 +35,11 @@ const MIN_KEY_BYTES = 24
 const MAX_KEY_BYTES = 64
 const SIGNATURE_BYTES = 32
 export const DEFAULT_TOLERANCE_SECONDS = 5 * 60
-export const TOLERANCE_RULE: NumberRule = { min: 0, max: 24 * 60 * 60, integer: true }
-const NOW_RULE: NumberRule = { min: 0, max: Number.MAX_SAFE_INTEGER, integer: false }
-const VERIFY_OPTIONS = new Set(['toleranceSeconds', 'now'])
+export const TOLERANCE_RULE: NumberBounds = { min: 0, max: 24 * 60 * 60, integer: true }
+const VERIFY_OPTIONS = group({
+  toleranceSeconds: number(DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE),
+  now: number(undefined, { min: 0, max: Number.MAX_SAFE_INTEGER })
+})
 const HEADER_NAMES = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const
 
 /** Decodes a `whsec_<base64>` secret into its key. The error never quotes the secret. */
@@ -99,10 +101,7 @@ export function verifyWebhook (
   options: VerifyOptions = {}
 ): void {
   assertSecrets(secrets)
-  if (typeof options !== 'object' || options === null) failOption('the options must be an object')
-  refuseUnknownKeys(options, VERIFY_OPTIONS, failOption)
-  const toleranceSeconds = readNumber(options as Record<string, unknown>, 'toleranceSeconds', DEFAULT_TOLERANCE_SECONDS, TOLERANCE_RULE, failOption)
-  const now = options.now === undefined ? Math.floor(Date.now() / 1000) : readNumber(options as Record<string, unknown>, 'now', 0, NOW_RULE, failOption)
+  const { toleranceSeconds, now = Math.floor(Date.now() / 1000) } = readOptions(options, VERIFY_OPTIONS, failOption)
   verifySignature(secrets, headers, body, toleranceSeconds, now)
 }
 

@@ -1,8 +1,9 @@
-import { inspect } from 'node:util'
 import { Redis } from 'ioredis'
 import type { RedisOptions } from 'ioredis'
 import { InvalidEngineOptionsError } from '../../util/errors.js'
 import { isObject } from '../../util/json.js'
+import { duration, group, number, readOptions, required, string } from '../../util/options.js'
+import type { Normalised, OptionRule } from '../../util/options.js'
 
 /** bullmqEngine()'s options. Durations are in milliseconds. */
 export interface BullmqEngineOptions {
@@ -32,71 +33,33 @@ export interface BullmqEngineOptions {
   recordRetryDelay?: number
 }
 
-export interface NormalisedBullmqOptions {
-  connection: Redis | RedisOptions | string
-  queueName: string
-  prefix: string
-  keep: { completed: number, failed: number }
-  lockDuration: number
-  stalledInterval: number
-  maxStalledCount: number
-  unknownKeyLimit: number
-  timeout: number
-  recordRetryDelay: number
-}
-
 const SECOND = 1000
 const HOUR = 3600 * SECOND
 const DAY = 24 * HOUR
 
-const DURATIONS = {
-  lockDuration: 30 * SECOND,
-  stalledInterval: 30 * SECOND,
-  unknownKeyLimit: DAY,
-  timeout: 10 * SECOND,
-  recordRetryDelay: 5 * SECOND
-} as const
-const KEYS = new Set(['connection', 'queueName', 'prefix', 'keep', 'maxStalledCount', ...Object.keys(DURATIONS)])
+const NAME = /^[\w.-]+$/
+const NAMED = "a non-empty string of letters, digits, '_', '.' and '-'"
+// retention is an age BullMQ compares with, not a timer: it may pass the longest timer
+const age = (fallback: number): OptionRule<number> => number(fallback, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true })
+
+const BULLMQ_OPTIONS = group({
+  connection: required<Redis | RedisOptions | string>('an ioredis client, its options or a redis:// URL', value => value instanceof Redis || typeof value === 'string' || isObject(value)),
+  queueName: string('fastify-openapi-callbacks', NAME, NAMED),
+  prefix: string('bull', NAME, NAMED),
+  keep: group({ completed: age(DAY), failed: age(7 * DAY) }),
+  lockDuration: duration(30 * SECOND),
+  stalledInterval: duration(30 * SECOND),
+  maxStalledCount: number(10, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  unknownKeyLimit: duration(DAY),
+  timeout: duration(10 * SECOND),
+  recordRetryDelay: duration(5 * SECOND)
+})
 
 function fail (fault: string): never {
   throw new InvalidEngineOptionsError(fault)
 }
 
-function duration (name: string, value: unknown, fallback: number): number {
-  const given = value ?? fallback
-  if (typeof given !== 'number' || !Number.isInteger(given) || given < 1) fail(`${name} must be a whole number of milliseconds from 1 up, not ${inspect(value)}`)
-  return given
-}
-
-function name (key: string, value: unknown, fallback: string): string {
-  const given = value ?? fallback
-  if (typeof given !== 'string' || !/^[\w.-]+$/.test(given)) fail(`${key} must be a non-empty string of letters, digits, '_', '.' and '-', not ${inspect(value)}`)
-  return given
-}
-
 /** Checks bullmqEngine()'s options once, when the engine is made, and fills in the defaults. */
-export function normaliseBullmqOptions (options: BullmqEngineOptions): NormalisedBullmqOptions {
-  if (!isObject(options)) fail('the options must be an object with a `connection`')
-  for (const key of Object.keys(options)) {
-    if (!KEYS.has(key)) fail(`unknown option "${key}"`)
-  }
-  const { connection, keep = {}, maxStalledCount = 10 } = options
-  if (!(connection instanceof Redis) && typeof connection !== 'string' && !isObject(connection)) {
-    fail('connection must be an ioredis client, its options or a redis:// URL')
-  }
-  if (!isObject(keep)) fail('keep must be an object: { completed, failed } in milliseconds')
-  for (const key of Object.keys(keep)) {
-    if (key !== 'completed' && key !== 'failed') fail(`unknown option "keep.${key}"`)
-  }
-  if (!Number.isInteger(maxStalledCount) || maxStalledCount < 1) fail(`maxStalledCount must be a whole number from 1 up, not ${inspect(maxStalledCount)}`)
-  const durations = Object.fromEntries(Object.entries(DURATIONS).map(([key, fallback]) =>
-    [key, duration(key, (options as unknown as Record<string, unknown>)[key], fallback)])) as Record<keyof typeof DURATIONS, number>
-  return {
-    connection,
-    queueName: name('queueName', options.queueName, 'fastify-openapi-callbacks'),
-    prefix: name('prefix', options.prefix, 'bull'),
-    keep: { completed: duration('keep.completed', keep.completed, DAY), failed: duration('keep.failed', keep.failed, 7 * DAY) },
-    maxStalledCount,
-    ...durations
-  }
+export function normaliseBullmqOptions (options: BullmqEngineOptions): Normalised<typeof BULLMQ_OPTIONS.fields> {
+  return readOptions(options, BULLMQ_OPTIONS, fail)
 }

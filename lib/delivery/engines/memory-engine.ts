@@ -1,5 +1,6 @@
 import { InvalidEngineOptionsError, QueueFullError, ReceiverQueueFullError } from '../../util/errors.js'
 import { Heap } from '../../util/heap.js'
+import { MAX_TIMER_DELAY, group, implementing, number, readOptions } from '../../util/options.js'
 import type { DeliveryMessage } from '../message.js'
 import type { AttemptStep, DeliveryEngine, EngineContext, PendingMessage } from './engine.js'
 
@@ -24,15 +25,20 @@ export interface MemoryEngineOptions {
 interface Entry { message: DeliveryMessage, receiver: string, runAt: number, order: number }
 interface Wakeup { receiver: string, at: number }
 
-// setTimeout fires at once for delays beyond 2^31 - 1 ms; a longer wait wakes early and is armed again
-const MAX_TIMER_DELAY = 2 ** 31 - 1
-const DEFAULT_MAX_PENDING = 10_000
-const DEFAULT_MAX_PENDING_PER_RECEIVER = 1_000
-
 const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, delay) => setTimeout(callback, delay).unref(),
   clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout)
+}
+
+const MEMORY_ENGINE_OPTIONS = group({
+  maxPending: number(10_000, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  maxPendingPerReceiver: number(1_000, { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+  clock: implementing<Clock>(['now', 'setTimeout', 'clearTimeout'])
+})
+
+function fail (fault: string): never {
+  throw new InvalidEngineOptionsError(fault)
 }
 
 // earlier first; attempts due at the same time keep the order they were added in
@@ -46,10 +52,7 @@ const before = (a: Entry, b: Entry): boolean => a.runAt < b.runAt || (a.runAt ==
  * restart: what is pending when the process ends is lost, except what the plugin reports at close (`onPending`).
  */
 export function createMemoryEngine (options: MemoryEngineOptions = {}): DeliveryEngine {
-  const { maxPending = DEFAULT_MAX_PENDING, maxPendingPerReceiver = DEFAULT_MAX_PENDING_PER_RECEIVER, clock = systemClock } = options
-  for (const [name, value] of Object.entries({ maxPending, maxPendingPerReceiver })) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidEngineOptionsError(`${name} must be a whole number from 1 up, not ${String(value)}`)
-  }
+  const { maxPending, maxPendingPerReceiver, clock = systemClock } = readOptions(options, MEMORY_ENGINE_OPTIONS, fail)
   // every message not finished: its waiting entry, or undefined while its attempt is in flight
   const messages = new Map<string, Entry | undefined>()
   // how many of those each receiver has
@@ -123,6 +126,7 @@ export function createMemoryEngine (options: MemoryEngineOptions = {}): Delivery
     }
     let at = wakeups.peek()?.at ?? Infinity
     if (next !== undefined && running.size < concurrency) at = Math.min(at, next.runAt)
+    // a wait beyond the longest timer wakes early and is armed again
     if (at !== Infinity) timer = clock.setTimeout(wake, Math.min(MAX_TIMER_DELAY, Math.max(0, at - now)))
   }
 
