@@ -171,6 +171,7 @@ withRedis(() => {
       ['msg_version', { message: { ...valid, version: 'two' } }]
     ]
     await writeRaw(t, queueName, damaged)
+    t.match(await engine.get('msg_attempt'), { state: 'waiting', key: undefined, message: undefined, last: undefined }, 'before a worker sees it: waiting, with nothing to read')
     await engine.work()
     await eventually(() => unreadable.length === damaged.length, 'every damaged job to end')
     t.same(unreadable.map(end => end.id).sort(), damaged.map(([id]) => id).sort(), 'each reported once')

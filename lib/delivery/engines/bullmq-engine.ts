@@ -91,8 +91,9 @@ const CONNECTION_FAULTS: ReadonlySet<unknown> = new Set(['ECONNREFUSED', 'ENOENT
 
 const UNREADABLE = new UnreadableMessageError('', '').code
 
+/** The summary of a failed job that held no message; BullMQ sets finishedOn when it fails a job. */
 function unreadableSummary (job: MessageJob): AttemptSummary {
-  return { attempt: 0, outcome: 'unreadable', error: { code: UNREADABLE, message: job.failedReason }, at: job.finishedOn ?? job.timestamp }
+  return { attempt: 0, outcome: 'unreadable', error: { code: UNREADABLE, message: job.failedReason }, at: job.finishedOn! }
 }
 const PENDING_STATES: Record<string, MessageState> = { waiting: 'waiting', prioritized: 'waiting', 'waiting-children': 'waiting', delayed: 'delayed', active: 'active' }
 
