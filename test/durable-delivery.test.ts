@@ -37,6 +37,20 @@ withRedis(() => {
     return started
   }
 
+  /** A worker of the plugin's that ends a message stalled once (maxStalledCount 1): its outcomes and error lines. */
+  async function reportingWorker (t: Test, queueName: string): Promise<{ outcomes: OutcomeEvent[], lines: Array<Record<string, any>> }> {
+    const outcomes: OutcomeEvent[] = []
+    const lines: Array<Record<string, any>> = []
+    await app(t, {
+      queueName,
+      deliver: true,
+      engine: { maxStalledCount: 1 },
+      delivery: { onOutcome: event => { outcomes.push(event) } },
+      logger: { level: 'error', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
+    })
+    return { outcomes, lines }
+  }
+
   /** A worker takes the job and never finishes it nor renews its lock, twice: as a worker that dies mid-attempt. */
   async function stallTwice (t: Test, queueName: string, id: string): Promise<void> {
     const dying = new Worker(queueName, null, { connection: redis.client(), lockDuration: 300, stalledInterval: 200, maxStalledCount: 1 })
@@ -89,15 +103,7 @@ withRedis(() => {
     const { id } = await api.callbacks.enqueue(webhooks['invoice-paid']!, 'http://127.0.0.1:9/hooks', { n: 1 })
     await stallTwice(t, queueName, id)
     // the next run is BullMQ's own end of it: the worker of the plugin reports it
-    const outcomes: OutcomeEvent[] = []
-    const lines: Array<Record<string, any>> = []
-    await app(t, {
-      queueName,
-      deliver: true,
-      engine: { maxStalledCount: 1 },
-      delivery: { onOutcome: event => { outcomes.push(event) } },
-      logger: { level: 'error', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
-    })
+    const { outcomes, lines } = await reportingWorker(t, queueName)
     await eventually(() => outcomes.length === 1, 'the outcome')
     t.match(outcomes[0], { messageId: id, outcome: 'stalled', attempts: 1, result: { outcome: 'retryable', statusCode: undefined, error: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } } })
     t.match(lines.find(line => line.messageId === id), { level: 50, msg: /ended as stalled/, err: { code: 'FST_OPENAPI_CALLBACKS_STALLED' } })
@@ -124,15 +130,7 @@ withRedis(() => {
     await queue.add('webhook_invoice_paid_post', { message: null }, { jobId: 'msg_stalled' })
     await stallTwice(t, queueName, 'msg_stalled')
     await queue.add('webhook_invoice_paid_post', { message: { id: 'msg_fresh', key: 'webhook_invoice_paid_post' } }, { jobId: 'msg_fresh' })
-    const outcomes: OutcomeEvent[] = []
-    const lines: Array<Record<string, any>> = []
-    await app(t, {
-      queueName,
-      deliver: true,
-      engine: { maxStalledCount: 1 },
-      delivery: { onOutcome: event => { outcomes.push(event) } },
-      logger: { level: 'error', stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } }
-    })
+    const { outcomes, lines } = await reportingWorker(t, queueName)
     await eventually(() => outcomes.length === 2, 'both outcomes')
     const byId = new Map(outcomes.map(event => [event.messageId, event]))
     const unread = { outcome: 'unreadable', definition: undefined, target: undefined, attempts: 0, result: { outcome: 'failed', error: { code: 'FST_OPENAPI_CALLBACKS_UNREADABLE_MESSAGE' } } }

@@ -8,7 +8,7 @@ import openapiCallbacks, { createMemoryEngine, verifyWebhook, webhookReceiver } 
 import type { DeliveryOptions, DocumentOptions, FastifyOpenapiCallbacksOptions, MemoryEngineOptions, ReplayOptions, VerifyOptions, WebhookReceiverOptions } from '../lib/index.js'
 import { bullmqEngine } from '../lib/bullmq.js'
 import type { BullmqEngineOptions } from '../lib/bullmq.js'
-import { appWith } from './helpers.js'
+import { loopbackApp } from './helpers.js'
 import { startReceiver } from './receivers.js'
 
 // Every options object is checked once by one checker: each bad value below must fail through the public API with
@@ -151,16 +151,9 @@ test('a timer option past the longest timer fails registration; the longest is k
   // the secret resolver is bounded by headersTimeout: at the longest timer it waits for a slow resolver as it should
   const receiver = await startReceiver()
   t.teardown(() => receiver.close())
-  const app = await appWith({
-    openapi: '3.1.0',
-    pluginOptions: {
-      delivery: {
-        allowHttp: true,
-        allow: ['127.0.0.1'],
-        headersTimeout: LONGEST,
-        secretFor: async () => { await new Promise(resolve => setTimeout(resolve, 100)); return SECRET }
-      }
-    }
+  const { app } = await loopbackApp({
+    headersTimeout: LONGEST,
+    secretFor: async () => { await new Promise(resolve => setTimeout(resolve, 100)); return SECRET }
   })
   t.teardown(() => app.close())
   const signed = app.webhooks.post('signed')
